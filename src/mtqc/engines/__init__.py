@@ -1,0 +1,53 @@
+"""Back-translation engines, registered in one place, and the choice of engine for a run."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..config import Settings
+from ..errors import EngineError, UsageError
+from .base import Engine, ModelInfo, TokenScores
+from .offline import OfflineEngine
+
+__all__ = ["Engine", "ModelInfo", "TokenScores", "EngineChoice", "ENGINE_NAMES", "select_engine"]
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """The engine a run uses, and plain-language notes on what it could not use."""
+
+    engine: Engine
+    notes: tuple[str, ...] = ()
+
+
+def _offline(settings: Settings) -> Engine:
+    return OfflineEngine()
+
+
+# name -> factory; neural engines register here (see next issue); `auto` tries them in order
+_FACTORIES: dict[str, Callable[[Settings], Engine]] = {"offline": _offline}
+_AUTO_ORDER: tuple[str, ...] = ()
+ENGINE_NAMES: tuple[str, ...] = ("auto", *_FACTORIES)
+
+BACKTRANSLATION_SKIPPED = (
+    "Back-translation skipped: no neural MT engine is available, so round-trip meaning checks "
+    "and forced-decoding scores did not run; terminology, untranslated-word, fluency (n-gram) "
+    "and mechanical checks ran offline."
+)
+
+
+def select_engine(name: str, settings: Settings) -> EngineChoice:
+    """Build the named engine; `auto` picks the best one available, else `offline` with a notice."""
+    if name == "auto":
+        notes: list[str] = []
+        for candidate in _AUTO_ORDER:
+            try:
+                return EngineChoice(_FACTORIES[candidate](settings), tuple(notes))
+            except EngineError as exc:
+                notes.append(f"{candidate}: {exc}")
+        return EngineChoice(OfflineEngine(), (BACKTRANSLATION_SKIPPED, *notes))
+    if name not in _FACTORIES:
+        raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
+    engine = _FACTORIES[name](settings)
+    notes = (BACKTRANSLATION_SKIPPED,) if not engine.can_translate else ()
+    return EngineChoice(engine, notes)

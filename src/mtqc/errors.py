@@ -1,0 +1,30 @@
+"""Typed errors raised by the library; only the CLI turns them into exit codes."""
+from __future__ import annotations
+
+
+class MtqcError(Exception):
+    """Base class: the message says what was expected, what was found, and the fix."""
+
+
+class InputError(MtqcError):
+    """The article cannot be checked (missing, empty, binary, not UTF-8, not English, too big)."""
+
+
+class GlossaryError(MtqcError):
+    """A glossary file cannot be read or is malformed."""
+
+
+class EngineError(MtqcError):
+    """A back-translation engine cannot run."""
+
+
+class ModelNotFoundError(EngineError):
+    """A model is neither in the models directory, nor in the HF cache, nor downloadable."""
+
+
+class ReportError(MtqcError):
+    """A report cannot be written."""
+
+
+class UsageError(MtqcError):
+    """Options that make no sense together."""

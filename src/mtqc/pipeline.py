@@ -1,0 +1,111 @@
+"""The pipeline: ingest, back-translate (when an engine can), run the signals, score."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .config import Settings
+from .engines import EngineChoice, select_engine
+from .glossary import Glossary, load_glossaries
+from .ingest import Article, load_article, segment, check_english
+from .results import ArticleReport, Flag, SentenceResult, Signature
+from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
+from .signals import SIGNALS, ArticleContext, Signal
+
+
+@dataclass
+class Checker:
+    """Checks articles with one engine, glossary and signal set (reused across a batch)."""
+
+    engine_choice: EngineChoice
+    glossary: Glossary
+    signals: Sequence[Signal]
+    settings: Settings = field(default_factory=Settings)
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        *,
+        engine: str = "auto",
+        glossaries: Sequence[Path] = (),
+        builtin_glossary: bool = True,
+    ) -> "Checker":
+        glossary = load_glossaries(glossaries, include_builtin=builtin_glossary)
+        choice = select_engine(engine, settings)
+        signals = [cls_() for cls_ in SIGNALS.values()]
+        return cls(choice, glossary, signals, settings)
+
+    @property
+    def active_signals(self) -> list[Signal]:
+        translating = self.engine_choice.engine.can_translate
+        return [s for s in self.signals if translating or not s.needs_backtranslation]
+
+    def signature(self) -> Signature:
+        engine = self.engine_choice.engine
+        return Signature(
+            version=__version__,
+            engine=engine.name + (f"({engine.settings_key()})" if engine.settings_key() else ""),
+            models=tuple(str(m) for m in engine.models),
+            thresholds=tuple(
+                (f"{s.name}.{k}", v) for s in self.active_signals for k, v in sorted(s.thresholds.items())
+            ),
+            glossaries=self.glossary.names,
+            signals=tuple(s.name for s in self.active_signals),
+            weights=tuple(SEVERITY_WEIGHTS.items()),
+        )
+
+    def check_file(self, path: Path) -> ArticleReport:
+        return self.check_article(load_article(path, self.settings.max_bytes))
+
+    def check_text(self, text: str, source: str = "<text>") -> ArticleReport:
+        article = segment(text, source)
+        check_english(article)
+        return self.check_article(article)
+
+    def check_article(self, article: Article) -> ArticleReport:
+        scored = tuple(article.scored_segments)
+        backtranslations = roundtrips = None
+        engine = self.engine_choice.engine
+        if engine.can_translate and scored:
+            texts = [s.text for s in scored]
+            backtranslations = tuple(engine.translate(texts, src="en", tgt="id"))
+            roundtrips = tuple(engine.translate(list(backtranslations), src="id", tgt="en"))
+        ctx = ArticleContext(article, scored, self.glossary, engine, backtranslations, roundtrips)
+
+        values: list[dict[str, float]] = [{} for _ in scored]
+        flags: list[list[Flag]] = [[] for _ in scored]
+        for signal in self.active_signals:
+            for i, output in enumerate(signal.run(ctx)):
+                values[i].update(output.values)
+                flags[i].extend(output.flags)
+
+        results: list[SentenceResult] = []
+        scored_index = {id(s): i for i, s in enumerate(scored)}
+        for index, seg in enumerate(article.segments):
+            i = scored_index.get(id(seg))
+            if i is None:
+                results.append(SentenceResult(index, seg.text, seg.start, seg.end, False, seg.kind))
+                continue
+            results.append(SentenceResult(
+                index, seg.text, seg.start, seg.end, True, seg.kind,
+                backtranslation=backtranslations[i] if backtranslations else None,
+                roundtrip=roundtrips[i] if roundtrips else None,
+                signals=values[i],
+                flags=merge_flags(flags[i]),
+            ))
+        all_flags = [f for r in results for f in r.flags]
+        words = article.word_count
+        return ArticleReport(
+            mtqc_version=__version__,
+            source=article.source,
+            engine=engine.name,
+            score=mqm_score(all_flags, words),
+            signature=self.signature(),
+            sentences=tuple(results),
+            metadata=dict(article.metadata),
+            skipped=self.engine_choice.notes,
+            word_count=words,
+        )

@@ -1,0 +1,152 @@
+"""Frozen result types; the JSON report is built from their to_dict()."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["minor", "major", "critical"]
+FlagType = Literal[
+    "terminology", "mistranslation", "fluency", "untranslated", "consistency", "meaning", "other"
+]
+SEVERITIES: tuple[Severity, ...] = ("minor", "major", "critical")
+FLAG_TYPES: tuple[FlagType, ...] = (
+    "terminology", "mistranslation", "fluency", "untranslated", "consistency", "meaning", "other"
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One suspected error in a sentence. `span` is relative to the sentence text."""
+
+    type: FlagType
+    severity: Severity
+    span: tuple[int, int] | None
+    message: str
+    suggestion: str | None = None
+    signal: str = ""
+
+    def __post_init__(self) -> None:
+        if self.type not in FLAG_TYPES:
+            raise ValueError(f"unknown flag type {self.type!r}; expected one of {FLAG_TYPES}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity {self.severity!r}; expected one of {SEVERITIES}")
+        if self.span is not None and not (0 <= self.span[0] < self.span[1]):
+            raise ValueError(f"bad span {self.span!r}: expected 0 <= start < end")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "severity": self.severity,
+            "span": list(self.span) if self.span else None,
+            "message": self.message,
+            "suggestion": self.suggestion,
+            "signal": self.signal,
+        }
+
+
+@dataclass(frozen=True)
+class SentenceResult:
+    """A segment of the article with everything mtqc found about it."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    scored: bool
+    kind: str = "sentence"  # sentence | heading | dateline | boilerplate
+    backtranslation: str | None = None
+    roundtrip: str | None = None
+    signals: dict[str, float] = field(default_factory=dict)
+    flags: tuple[Flag, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "scored": self.scored,
+            "kind": self.kind,
+            "backtranslation": self.backtranslation,
+            "roundtrip": self.roundtrip,
+            "signals": {k: round(v, 4) for k, v in self.signals.items()},
+            "flags": [f.to_dict() for f in self.flags],
+        }
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Everything needed to reproduce a score, printed sacrebleu-style."""
+
+    version: str
+    engine: str
+    models: tuple[str, ...]
+    thresholds: tuple[tuple[str, float], ...]
+    glossaries: tuple[str, ...]
+    signals: tuple[str, ...]
+    weights: tuple[tuple[str, float], ...]
+
+    def __str__(self) -> str:
+        parts = [
+            f"mtqc:{self.version}",
+            f"engine:{self.engine}",
+            "models:" + (",".join(self.models) or "none"),
+            "signals:" + ",".join(self.signals),
+            "glossaries:" + (",".join(self.glossaries) or "none"),
+            "weights:" + ",".join(f"{k}={v:g}" for k, v in self.weights),
+            "thresholds:" + ",".join(f"{k}={v:g}" for k, v in self.thresholds),
+        ]
+        return "|".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "engine": self.engine,
+            "models": list(self.models),
+            "thresholds": dict(self.thresholds),
+            "glossaries": list(self.glossaries),
+            "signals": list(self.signals),
+            "weights": dict(self.weights),
+        }
+
+
+@dataclass(frozen=True)
+class ArticleReport:
+    """The result of checking one article."""
+
+    mtqc_version: str
+    source: str
+    engine: str
+    score: float
+    signature: Signature
+    sentences: tuple[SentenceResult, ...]
+    metadata: dict[str, str] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()  # plain-language notes on what did not run and how to enable it
+    word_count: int = 0
+
+    @property
+    def flags(self) -> list[Flag]:
+        return [f for s in self.sentences for f in s.flags]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        by_type: dict[str, int] = {}
+        by_severity: dict[str, int] = {s: 0 for s in SEVERITIES}
+        for flag in self.flags:
+            by_type[flag.type] = by_type.get(flag.type, 0) + 1
+            by_severity[flag.severity] += 1
+        return {"by_type": by_type, "by_severity": by_severity}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mtqc_version": self.mtqc_version,
+            "signature": str(self.signature),
+            "signature_fields": self.signature.to_dict(),
+            "source": self.source,
+            "engine": self.engine,
+            "score": round(self.score, 2),
+            "word_count": self.word_count,
+            "metadata": dict(self.metadata),
+            "skipped": list(self.skipped),
+            "counts": self.counts(),
+            "sentences": [s.to_dict() for s in self.sentences],
+        }

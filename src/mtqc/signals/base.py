@@ -1,0 +1,70 @@
+"""What every signal shares: the article context it reads, the output it returns, its base class."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar, Mapping
+
+from ..engines import Engine
+from ..glossary import Glossary
+from ..ingest import Article, Segment
+from ..results import Flag
+
+
+@dataclass(frozen=True)
+class ArticleContext:
+    """Everything a signal may read about one article.
+
+    `backtranslations`/`roundtrips` are None when no engine translated (offline mode).
+    """
+
+    article: Article
+    sentences: tuple[Segment, ...]
+    glossary: Glossary
+    engine: Engine
+    backtranslations: tuple[str, ...] | None = None
+    roundtrips: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class SignalOutput:
+    """One sentence's values and flags from one signal."""
+
+    values: Mapping[str, float] = field(default_factory=dict)
+    flags: tuple[Flag, ...] = ()
+
+
+class Signal(ABC):
+    """A per-sentence check. Subclasses set `name`, `THRESHOLDS` and implement `_compute`."""
+
+    name: ClassVar[str]
+    needs_backtranslation: ClassVar[bool] = False
+    THRESHOLDS: ClassVar[dict[str, float]] = {}
+
+    def __init__(self, **thresholds: float) -> None:
+        unknown = set(thresholds) - set(self.THRESHOLDS)
+        if unknown:
+            raise ValueError(f"{self.name}: unknown thresholds {sorted(unknown)}; known: {sorted(self.THRESHOLDS)}")
+        self.thresholds = {**self.THRESHOLDS, **thresholds}
+
+    def applies(self, ctx: ArticleContext) -> bool:
+        return not self.needs_backtranslation or ctx.roundtrips is not None
+
+    def run(self, ctx: ArticleContext) -> list[SignalOutput]:
+        """Compute outputs for every sentence and check they are well-formed."""
+        if not self.applies(ctx):
+            raise ValueError(f"signal {self.name!r} needs back-translations, and none were made")
+        outputs = self._compute(ctx)
+        if len(outputs) != len(ctx.sentences):
+            raise RuntimeError(f"signal {self.name!r} returned {len(outputs)} outputs for {len(ctx.sentences)} sentences")
+        for sentence, output in zip(ctx.sentences, outputs):
+            for flag in output.flags:
+                if flag.span and flag.span[1] > len(sentence.text):
+                    raise RuntimeError(f"signal {self.name!r} produced span {flag.span} outside its sentence")
+        return outputs
+
+    def flag(self, type_: str, severity: str, span: tuple[int, int] | None, message: str, suggestion: str | None = None) -> Flag:
+        return Flag(type_, severity, span, message, suggestion, self.name)  # type: ignore[arg-type]
+
+    @abstractmethod
+    def _compute(self, ctx: ArticleContext) -> list[SignalOutput]: ...

@@ -1,0 +1,131 @@
+"""Cheap checks editors want: doubled words, unbalanced quotes and brackets, local date/time styles."""
+from __future__ import annotations
+
+import calendar
+import re
+
+from ..results import Flag
+from .base import ArticleContext, Signal, SignalOutput
+
+_DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
+# "consistent and consistent", "solid, solid": a content word coordinated with itself
+_SELF_COORDINATED = re.compile(r"\b([A-Za-z]{4,})(?:,\s+|\s+(?:and|or)\s+)\1\b", re.IGNORECASE)
+_LOCAL_TIME = re.compile(r"\b(\d{1,2})[.:](\d{2})(?:\s*(?:-|to|until|s/d)\s*(\d{1,2})[.:](\d{2}))?\s*(WIB|WITA|WIT)\b")
+_SLASH_DATE = re.compile(r"\((\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\)")
+# "20 cm9." : a list number glued onto a measurement when the list was flattened
+_GLUED_NUMBER = re.compile(r"\b\d+\s?(?:cm|mm|km|m|kg|ha)(\d{1,2})\.(?=\s|$)")
+_SPACE_BEFORE_CLOSING = re.compile(r"[,.!?]\s+[\u201d\"](?=\w)")
+_STRAY_FRAGMENT = re.compile(r"[.!?]\s+[-\u2013]\s?\d+\b")
+_PAIRS = {"(": ")", "[": "]", "\u201c": "\u201d"}
+
+
+def _clock(hour: int, minute: int) -> str:
+    suffix = "a.m." if hour < 12 else "p.m."
+    h12 = hour % 12 or 12
+    return f"{h12}{':%02d' % minute if minute else ''} {suffix}"
+
+
+def _unbalanced(text: str) -> list[int]:
+    """Offsets of brackets and curly quotes that have no partner."""
+    stack: list[tuple[str, int]] = []
+    bad: list[int] = []
+    closers = {v: k for k, v in _PAIRS.items()}
+    for i, ch in enumerate(text):
+        if ch in _PAIRS:
+            stack.append((ch, i))
+        elif ch in closers:
+            if stack and stack[-1][0] == closers[ch]:
+                stack.pop()
+            else:
+                bad.append(i)
+    return bad + [i for _, i in stack]
+
+
+class MechanicsSignal(Signal):
+    name = "mechanics"
+
+    def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
+        by_paragraph: dict[int, list[int]] = {}
+        for i, sentence in enumerate(ctx.sentences):
+            by_paragraph.setdefault(sentence.paragraph, []).append(i)
+        flags: list[list[Flag]] = [[] for _ in ctx.sentences]
+        for i, sentence in enumerate(ctx.sentences):
+            flags[i].extend(self._sentence_flags(sentence.text))
+        # quotes and brackets often open in one sentence and close in the next: check paragraphs
+        paragraphs = list(by_paragraph.values())
+        for n, indices in enumerate(paragraphs):
+            following = ctx.sentences[paragraphs[n + 1][0]].text if n + 1 < len(paragraphs) else ""
+            # news style leaves a quotation open at a paragraph end when the next paragraph continues it
+            continued = following[:1] in ('"', "\u201c")
+            for local, flag in self._paragraph_quote_flags([ctx.sentences[i].text for i in indices], continued):
+                flags[indices[local]].append(flag)
+        return [SignalOutput({"mechanics.count": float(len(f))}, tuple(f)) for f in flags]
+
+    def _sentence_flags(self, text: str) -> list[Flag]:
+        out: list[Flag] = []
+        for m in _DOUBLED.finditer(text):
+            if m.group(1).isdigit():
+                continue
+            out.append(self.flag("fluency", "minor", m.span(), f"Word doubled: '{m.group(0)}'.", m.group(1)))
+        for m in _SELF_COORDINATED.finditer(text):
+            out.append(self.flag(
+                "fluency", "major", m.span(),
+                f"'{m.group(0)}' coordinates a word with itself; the translation probably lost a second, different word.",
+                None,
+            ))
+        for m in _LOCAL_TIME.finditer(text):
+            h1, m1, h2, m2, zone = m.groups()
+            if int(h1) > 23 or int(m1) > 59:
+                continue
+            when = _clock(int(h1), int(m1))
+            if h2 and m2 and int(h2) <= 23 and int(m2) <= 59:
+                when += f" to {_clock(int(h2), int(m2))}"
+            out.append(self.flag(
+                "other", "minor", m.span(),
+                f"Indonesian time format '{m.group(0)}' (24-hour clock with a dot, zone abbreviation).",
+                f"{when} local time ({zone})",
+            ))
+        for m in _SLASH_DATE.finditer(text):
+            day, month = int(m.group(1)), int(m.group(2))
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                out.append(self.flag(
+                    "other", "minor", m.span(),
+                    f"Indonesian date style '{m.group(0)}' (day/month) is opaque to English readers.",
+                    f"({calendar.month_name[month]} {day})",
+                ))
+        for m in _GLUED_NUMBER.finditer(text):
+            out.append(self.flag(
+                "other", "major", m.span(),
+                "A list number is glued onto a measurement: the list lost its line breaks.",
+                m.group(0)[: m.start(1) - m.start()] + "; " + m.group(1) + ".",
+            ))
+        for m in _SPACE_BEFORE_CLOSING.finditer(text):
+            out.append(self.flag(
+                "other", "minor", m.span(), "Space before a closing quotation mark and none after it.",
+                m.group(0)[0] + m.group(0)[-1] + " ",
+            ))
+        for m in _STRAY_FRAGMENT.finditer(text):
+            out.append(self.flag("other", "minor", m.span(), "Stray fragment after the end of a sentence.", None))
+        return out
+
+    def _paragraph_quote_flags(self, texts: list[str], continued: bool) -> list[tuple[int, Flag]]:
+        joined = "\n".join(texts)
+        bad = _unbalanced(joined)
+        if continued:
+            bad = [i for i in bad if joined[i] not in _PAIRS or joined[i] != "\u201c"]
+        straight = [m.start() for m in re.finditer('"', joined)]
+        if len(straight) % 2 and not continued:
+            bad.append(straight[-1])
+        out = []
+        for offset in sorted(set(bad)):
+            local, base = 0, 0
+            for k, t in enumerate(texts):
+                if offset < base + len(t):
+                    local = k
+                    break
+                base += len(t) + 1
+            pos = offset - base
+            out.append((local, self.flag(
+                "other", "minor", (pos, pos + 1), f"Unbalanced '{joined[offset]}' in this paragraph.", None,
+            )))
+        return out

@@ -1,0 +1,33 @@
+"""Glossary terminology: known wrong renderings, and Indonesian terms left in the English."""
+from __future__ import annotations
+
+from .base import ArticleContext, Signal, SignalOutput
+
+
+class TerminologySignal(Signal):
+    name = "terminology"
+
+    def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
+        outputs = []
+        article_text = ctx.article.text
+        for sentence in ctx.sentences:
+            flags = []
+            for match in ctx.glossary.find(sentence.text):
+                concept = match.concept
+                found = sentence.text[match.start:match.end]
+                note = f" {concept.note}" if concept.note else ""
+                if match.kind == "wrong":
+                    flags.append(self.flag(
+                        "terminology", concept.severity, (match.start, match.end),
+                        f"'{found}' is a known mistranslation; news English says '{concept.preferred}'.{note}",
+                        concept.preferred,
+                    ))
+                elif not ctx.glossary.mentions_preferred(article_text, concept):
+                    # the Indonesian term is fine once the article has explained it in English
+                    flags.append(self.flag(
+                        "untranslated", concept.severity, (match.start, match.end),
+                        f"'{found}' is Indonesian; English readers need '{concept.preferred}'.{note}",
+                        f"{concept.preferred} ({found})" if found.isupper() else concept.preferred,
+                    ))
+            outputs.append(SignalOutput({"terminology.hits": float(len(flags))}, tuple(flags)))
+        return outputs

@@ -1,0 +1,94 @@
+"""Indonesian words and abbreviations left in the English, found by English vs Indonesian word frequency."""
+from __future__ import annotations
+
+import re
+
+from ..lexicon import english_share_of_words, words_with_offsets, zipf_en, zipf_id
+from ..results import Flag
+from .base import ArticleContext, Signal, SignalOutput
+
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
+
+
+def _explained(acronym: str, text: str) -> bool:
+    """An acronym is explained when the article writes it in parentheses beside an expansion."""
+    return bool(re.search(rf"\(\s*{re.escape(acronym)}\s*\)|\b{re.escape(acronym)}\s*\(", text))
+
+
+def next_is_name(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
+    if i + 1 >= len(words):
+        return False
+    nxt, start, _ = words[i + 1]
+    return nxt[0].isupper() and not nxt.isupper() and not text[words[i][2]:start].strip()
+
+
+class UntranslatedSignal(Signal):
+    name = "untranslated"
+    THRESHOLDS = {
+        "min_id_zipf": 3.5,  # the word is common in Indonesian...
+        "max_en_zipf": 2.0,  # ...and rare in English
+        "sentence_id_share": 0.5,  # share of Indonesian words that makes the whole sentence untranslated
+    }
+
+    def _is_indonesian(self, word: str) -> bool:
+        lower = word.lower()
+        en, idn = zipf_en(lower), zipf_id(lower)
+        return idn >= self.thresholds["min_id_zipf"] and en <= self.thresholds["max_en_zipf"] and idn - en >= 2.0
+
+    def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
+        outputs = []
+        reported_acronyms: set[str] = set()
+        for sentence in ctx.sentences:
+            text = sentence.text
+            words = words_with_offsets(text)
+            english_share, known = english_share_of_words([w for w, _, _ in words])
+            if known >= 4 and english_share < 1 - self.thresholds["sentence_id_share"]:
+                flag = self.flag(
+                    "untranslated", "major", (0, len(text)),
+                    f"The whole sentence appears to be Indonesian ({1 - english_share:.0%} of its known words).",
+                    "Translate the sentence into English.",
+                )
+                outputs.append(SignalOutput({"untranslated.words": float(len(words))}, (flag,)))
+                continue
+            flags: list[Flag] = []
+            for i, (word, start, end) in enumerate(words):
+                if word.isupper() and len(word) >= 2:
+                    if next_is_name(words, i, text):
+                        continue  # an abbreviation that is part of a name: "DKI Jakarta"
+                    flag = self._acronym_flag(word, start, end, ctx, reported_acronyms)
+                    if flag:
+                        flags.append(flag)
+                    continue
+                if not self._is_indonesian(word):
+                    continue
+                next_cap = i + 1 < len(words) and words[i + 1][0][0].isupper() and not text[end:words[i + 1][1]].strip(" ")
+                prev_cap = i > 0 and words[i - 1][0][0].isupper() and not text[words[i - 1][2]:start].strip(" ")
+                is_label = text[end:end + 1] == ":"  # "Ketinggian: 40 cm"
+                if word[0].isupper() and start > 0 and not is_label and (prev_cap or next_cap or text[end:end + 1] != "."):
+                    continue  # part of a proper name ("Sukabumi Utara", "Airlangga Hartarto"): glossary terms catch admin words
+                if text.count("(", 0, start) > text.count(")", 0, start):
+                    continue  # an Indonesian name given in parentheses beside its English rendering
+                span_end = end + 1 if text[end:end + 1] == "." and len(word) <= 4 else end
+                flags.append(self.flag(
+                    "untranslated", "minor" if word[0].isupper() else "major", (start, span_end),
+                    f"'{text[start:span_end]}' looks like an Indonesian word left untranslated.",
+                    None,
+                ))
+            outputs.append(SignalOutput({"untranslated.count": float(len(flags))}, tuple(flags)))
+        return outputs
+
+    def _acronym_flag(self, word: str, start: int, end: int, ctx: ArticleContext, reported: set[str]) -> Flag | None:
+        if word in reported or len(word) > 6:
+            return None
+        lower = word.lower()
+        en, idn = zipf_en(lower), zipf_id(lower)
+        if not (idn >= self.thresholds["min_id_zipf"] and en <= self.thresholds["max_en_zipf"]):
+            return None
+        if _explained(word, ctx.article.text):
+            return None
+        reported.add(word)
+        return self.flag(
+            "untranslated", "minor", (start, end),
+            f"'{word}' is an Indonesian abbreviation that the article never explains.",
+            f"Spell it out in English at first mention, e.g. 'English name ({word})'.",
+        )

@@ -1,0 +1,45 @@
+"""Terminal summary with rich."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .results import ArticleReport, SentenceResult
+
+_STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
+_WEIGHT = {"minor": 1, "major": 5, "critical": 10}
+
+
+def _sentence_penalty(s: SentenceResult) -> int:
+    return sum(_WEIGHT[f.severity] for f in s.flags)
+
+
+def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) -> None:
+    counts = report.counts()
+    console.print(Text(f"{report.source}", style="bold"))
+    console.print(f"  score {report.score:.1f}/100  ·  engine {report.engine}  ·  {report.word_count} words")
+    sev = "  ".join(f"[{_STYLE[k]}]{k} {v}[/]" for k, v in counts["by_severity"].items())
+    types = ", ".join(f"{k} {v}" for k, v in sorted(counts["by_type"].items())) or "none"
+    console.print(f"  flags: {sev}  ·  {types}")
+    for note in report.skipped:
+        console.print(f"  [cyan]note:[/] {note}")
+    flagged = sorted((s for s in report.sentences if s.flags), key=_sentence_penalty, reverse=True)[:worst]
+    if not flagged:
+        console.print("  no sentence flagged")
+        return
+    table = Table(show_header=True, header_style="bold", expand=True, title="worst sentences")
+    table.add_column("#", width=4)
+    table.add_column("sentence", ratio=3)
+    table.add_column("flags", ratio=2)
+    for s in flagged:
+        lines = []
+        for f in s.flags:
+            text = Text(f"{f.severity} {f.type}", style=_STYLE[f.severity])
+            if f.span:
+                text.append(f" '{s.text[f.span[0]:f.span[1]]}'")
+            if f.suggestion:
+                text.append(f" → {f.suggestion}", style="green")
+            lines.append(text)
+        table.add_row(str(s.index), s.text, Text("\n").join(lines))
+    console.print(table)
