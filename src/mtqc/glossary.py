@@ -50,8 +50,12 @@ class TermMatch:
 
 def _term_pattern(term: str) -> str:
     """Regex for a term allowing "the", case, hyphen/space variation, plural and possessive."""
-    words = re.split(r"[\s\-]+", term.strip())
-    escaped = [re.escape(w) for w in words if w]
+    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]
+    lead = ""
+    if len(words) > 1 and words[0].lower() == "the":
+        # "the apparatus" also matches "apparatus"; text before the term is not part of it
+        words, lead = words[1:], r"(?:the[\s]+)?"
+    escaped = [re.escape(w) for w in words]
     if not escaped:
         return ""
     last = escaped[-1]
@@ -60,7 +64,7 @@ def _term_pattern(term: str) -> str:
         stem = re.escape(words[-1][:-1]) + "(?:y|ies)" if words[-1].endswith("y") else last + "(?:e?s)?"
         last = stem + "(?:['\u2019]s?)?"
     body = r"[\s\-]+".join(escaped[:-1] + [last])
-    return r"(?<![\w-])" + body + r"(?![\w-])"
+    return r"(?<![\w-])" + lead + body + r"(?![\w-])"
 
 
 @dataclass(frozen=True)

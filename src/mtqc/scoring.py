@@ -26,7 +26,7 @@ def merge_flags(flags: Iterable[Flag]) -> tuple[Flag, ...]:
     ordered = sorted(flags, key=lambda f: (f.suggestion is None, -_RANK[f.severity], f.span or (0, 0)))
     kept: list[Flag] = []
     for flag in ordered:
-        if any(_overlaps(flag, k) and (flag.type == k.type or k.type in ("terminology", "untranslated")) for k in kept):
+        if any(_overlaps(flag, k) and (flag.type == k.type or k.suggestion is not None) for k in kept):
             continue
         kept.append(flag)
     return tuple(sorted(kept, key=lambda f: (f.span or (0, 0))))

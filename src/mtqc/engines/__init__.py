@@ -24,9 +24,22 @@ def _offline(settings: Settings) -> Engine:
     return OfflineEngine()
 
 
-# name -> factory; neural engines register here (see next issue); `auto` tries them in order
-_FACTORIES: dict[str, Callable[[Settings], Engine]] = {"offline": _offline}
-_AUTO_ORDER: tuple[str, ...] = ()
+def _marian(settings: Settings) -> Engine:
+    from .marian import create_marian_engine  # torch/transformers are imported inside, lazily
+
+    return create_marian_engine(settings)
+
+
+def _ct2(settings: Settings) -> Engine:
+    from .ct2 import create_ct2_engine  # converts the Marian models to int8 on first use
+
+    return create_ct2_engine(settings)
+
+
+# name -> factory; `auto` tries _AUTO_ORDER in turn. A factory raises EngineError (incl.
+# ModelNotFoundError) fast when its models are missing, and `auto` falls back to offline.
+_FACTORIES: dict[str, Callable[[Settings], Engine]] = {"offline": _offline, "marian": _marian, "ct2": _ct2}
+_AUTO_ORDER: tuple[str, ...] = ("ct2", "marian")
 ENGINE_NAMES: tuple[str, ...] = ("auto", *_FACTORIES)
 
 BACKTRANSLATION_SKIPPED = (

@@ -57,7 +57,7 @@ class NgramFluencySignal(Signal):
             if sentence.kind == "sentence" and risk >= th["flag_risk"]:
                 severity = "major" if risk >= th["major_risk"] else "minor"
                 worst = rare[:2]
-                span = (min(x[1] for x in worst), max(x[2] for x in worst)) if worst else None
+                span = (worst[0][1], worst[0][2]) if worst else None  # the least likely pair
                 rare_text = ", ".join(f"'{text[s:e]}'" for _, s, e in worst)
                 reason = f"unusual word sequences ({rare_text})" if worst else "no single odd word pair"
                 message = (

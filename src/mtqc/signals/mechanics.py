@@ -15,7 +15,8 @@ _SLASH_DATE = re.compile(r"\((\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\)")
 # "20 cm9." : a list number glued onto a measurement when the list was flattened
 _GLUED_NUMBER = re.compile(r"\b\d+\s?(?:cm|mm|km|m|kg|ha)(\d{1,2})\.(?=\s|$)")
 _SPACE_BEFORE_CLOSING = re.compile(r"[,.!?]\s+[\u201d\"](?=\w)")
-_STRAY_FRAGMENT = re.compile(r"[.!?]\s+[-\u2013]\s?\d+\b")
+# "pandemic. -19," or a sentence that starts ".022 trillion": pieces of a number or word cut apart
+_STRAY_FRAGMENT = re.compile(r"[.!?]\s+[-\u2013]\s?\d+\b|^[-\u2013.,;:]\s?\d+\b")
 _PAIRS = {"(": ")", "[": "]", "\u201c": "\u201d"}
 
 
@@ -26,15 +27,23 @@ def _clock(hour: int, minute: int) -> str:
 
 
 def _unbalanced(text: str) -> list[int]:
-    """Offsets of brackets and curly quotes that have no partner."""
+    """Offsets of brackets and quotes that have no partner.
+
+    A straight quote closes an open curly one: machine translation often mixes the two.
+    """
     stack: list[tuple[str, int]] = []
     bad: list[int] = []
     closers = {v: k for k, v in _PAIRS.items()}
     for i, ch in enumerate(text):
-        if ch in _PAIRS:
+        if ch == '"':
+            if stack and stack[-1][0] in ('"', "\u201c"):
+                stack.pop()
+            else:
+                stack.append((ch, i))
+        elif ch in _PAIRS:
             stack.append((ch, i))
         elif ch in closers:
-            if stack and stack[-1][0] == closers[ch]:
+            if stack and stack[-1][0] in (closers[ch], '"' if ch == "\u201d" else ""):
                 stack.pop()
             else:
                 bad.append(i)
@@ -112,10 +121,8 @@ class MechanicsSignal(Signal):
         joined = "\n".join(texts)
         bad = _unbalanced(joined)
         if continued:
-            bad = [i for i in bad if joined[i] not in _PAIRS or joined[i] != "\u201c"]
-        straight = [m.start() for m in re.finditer('"', joined)]
-        if len(straight) % 2 and not continued:
-            bad.append(straight[-1])
+            # an opening quote may stay open when the next paragraph continues the quotation
+            bad = [i for i in bad if joined[i] not in ('"', "\u201c")]
         out = []
         for offset in sorted(set(bad)):
             local, base = 0, 0

@@ -41,7 +41,10 @@ class UntranslatedSignal(Signal):
         for sentence in ctx.sentences:
             text = sentence.text
             words = words_with_offsets(text)
-            english_share, known = english_share_of_words([w for w, _, _ in words])
+            # names are neither language: judge the sentence by its lowercase words
+            english_share, known = english_share_of_words(
+                [w for k, (w, _, _) in enumerate(words) if k == 0 or not w[0].isupper()]
+            )
             if known >= 4 and english_share < 1 - self.thresholds["sentence_id_share"]:
                 flag = self.flag(
                     "untranslated", "major", (0, len(text)),

@@ -1,0 +1,70 @@
+"""Time the offline pipeline: one article, and a folder of N copies (articles per second).
+
+Usage:
+    python benchmarks/bench_offline.py [ARTICLE] [--copies 100]
+
+Runs in-process through the same Checker and batch code as `mtqc check`/`mtqc batch`; the
+first article pays the one-off cost of loading word lists, reported separately.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mtqc.batch import run_batch
+from mtqc.config import load_settings
+from mtqc.pipeline import Checker
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("article", nargs="?", type=Path, default=ROOT / "seeds" / "000_f4f09ab21f27cf97.txt")
+    ap.add_argument("--copies", type=int, default=100)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    checker = Checker.create(load_settings(), engine="offline")
+    t_setup = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    checker.check_file(args.article)
+    t_first = time.perf_counter() - t0
+
+    runs = 5
+    t0 = time.perf_counter()
+    for _ in range(runs):
+        checker.check_file(args.article)
+    t_warm = (time.perf_counter() - t0) / runs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "in", Path(tmp) / "out"
+        src.mkdir()
+        for i in range(args.copies):
+            shutil.copy(args.article, src / f"article-{i:03d}{args.article.suffix}")
+        t0 = time.perf_counter()
+        result = run_batch(checker, src, out)
+        t_batch = time.perf_counter() - t0
+    assert not result.failures
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mtqc.cli", "check", str(args.article), "--engine", "offline",
+                        "--out", tmp, "-q"], check=True)
+        t_cli = time.perf_counter() - t0
+
+    print(f"`mtqc check` as a new process:     {t_cli:7.3f} s")
+    print(f"setup (glossary, signals):         {t_setup:7.3f} s")
+    print(f"first article (loads word lists):  {t_first:7.3f} s")
+    print(f"one article, warm:                 {t_warm:7.3f} s")
+    print(f"{args.copies} articles (JSON+HTML):       {t_batch:7.3f} s  = {args.copies / t_batch:.1f} articles/s")
+
+
+if __name__ == "__main__":
+    main()

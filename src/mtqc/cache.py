@@ -1,0 +1,206 @@
+"""A persistent cache of translations and forced-decoding scores, shared by processes.
+
+SQLite in WAL mode at `<cache_dir>/cache.sqlite3`: many readers and one writer at a time, a busy
+timeout instead of "database is locked", INSERT OR REPLACE so that two processes computing the
+same entry never conflict. Keys are sha256 of (engine, models with revision and content
+fingerprint, decoding settings, direction, operation, text). A cache that cannot be opened or
+written is switched off with a warning; it never fails a run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .config import Settings
+from .engines.base import Engine, ModelInfo, TokenScores
+
+CACHE_FILE = "cache.sqlite3"
+KEY_SCHEMA = "mtqc-cache-v1"
+BUSY_TIMEOUT_MS = 30_000
+_CHUNK = 500  # SQLite's bound-parameter limit is 999 on old builds
+
+
+class Cache:
+    """Key -> JSON text, persistent and process-safe."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self.error: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
+            )
+            self._conn = conn
+        except (sqlite3.Error, OSError) as exc:
+            self._disable(exc)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "Cache":
+        return cls(Path(settings.cache_dir) / CACHE_FILE)
+
+    @property
+    def enabled(self) -> bool:
+        return self._conn is not None
+
+    def _disable(self, exc: Exception) -> None:
+        self.error = f"cache {self.path} disabled: {exc.__class__.__name__}: {exc}"
+        warnings.warn(self.error, RuntimeWarning, stacklevel=3)
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+        self._conn = None
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, str]:
+        if self._conn is None or not keys:
+            return {}
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(keys))
+        try:
+            with self._lock:
+                for i in range(0, len(unique), _CHUNK):
+                    chunk = unique[i:i + _CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    found.update(self._conn.execute(
+                        f"SELECT key, value FROM entries WHERE key IN ({marks})", chunk).fetchall())
+        except sqlite3.Error as exc:
+            self._disable(exc)
+        return found
+
+    def put_many(self, items: Iterable[tuple[str, str]]) -> None:
+        if self._conn is None:
+            return
+        now = time.time()
+        rows = [(k, v, now) for k, v in items]
+        if not rows:
+            return
+        try:
+            with self._lock:
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self._conn.executemany("INSERT OR REPLACE INTO entries (key, value, created) VALUES (?, ?, ?)", rows)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.Error as exc:
+            self._disable(exc)
+
+    def __len__(self) -> int:
+        if self._conn is None:
+            return 0
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    def clear(self) -> None:
+        if self._conn is not None:
+            with self._lock:
+                self._conn.execute("DELETE FROM entries")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with self._lock:
+                self._conn.close()
+            self._conn = None
+
+
+def make_key(*parts: str) -> str:
+    return hashlib.sha256(json.dumps([KEY_SCHEMA, *parts], ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def engine_identity(engine: Engine) -> str:
+    """What makes an engine's outputs what they are: name, models (revision + content), settings."""
+    ident = getattr(engine, "cache_identity", None)
+    if callable(ident):
+        return str(ident())
+    return "|".join([engine.name, *(f"{m.hub_id}@{m.revision}" for m in engine.models), engine.settings_key()])
+
+
+def _scores_to_json(s: TokenScores) -> str:
+    return json.dumps({"t": list(s.tokens), "l": list(s.logprobs), "s": [list(x) for x in s.spans]},
+                      ensure_ascii=False)
+
+
+def _scores_from_json(text: str) -> TokenScores:
+    d = json.loads(text)
+    return TokenScores(tuple(d["t"]), tuple(float(x) for x in d["l"]), tuple((int(a), int(b)) for a, b in d["s"]))
+
+
+class CachedEngine(Engine):
+    """Wraps an engine: looks every input up first; only the misses reach the model, in one batch."""
+
+    def __init__(self, inner: Engine, cache: Cache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name  # type: ignore[misc]  # reports and signatures show the real engine
+        self.can_translate = inner.can_translate  # type: ignore[misc]
+        self.hits = 0
+        self.misses = 0
+        self._identity: str | None = None
+
+    @property
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = engine_identity(self.inner)
+        return self._identity
+
+    @property
+    def models(self) -> tuple[ModelInfo, ...]:
+        return self.inner.models
+
+    def settings_key(self) -> str:
+        return self.inner.settings_key()
+
+    def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
+        keys = [make_key("translate", self.identity, src, tgt, t) for t in texts]
+        found = self.cache.get_many(keys)
+        missing = list(dict.fromkeys(t for k, t in zip(keys, texts) if k not in found))
+        self.hits += len(texts) - sum(1 for k in keys if k not in found)
+        self.misses += len(missing)
+        if missing:
+            fresh = self.inner.translate(missing, src=src, tgt=tgt)
+            new = {make_key("translate", self.identity, src, tgt, t): out for t, out in zip(missing, fresh)}
+            self.cache.put_many(new.items())
+            found.update(new)
+        return [found[k] for k in keys]
+
+    def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
+        keys = [make_key("score", self.identity, src, tgt, s, t) for s, t in zip(sources, targets)]
+        raw = self.cache.get_many(keys)
+        found: dict[str, TokenScores] = {}
+        for k, v in raw.items():
+            try:
+                found[k] = _scores_from_json(v)
+            except (ValueError, KeyError, TypeError):
+                pass  # a damaged entry is recomputed
+        pairs = list(dict.fromkeys((s, t) for k, s, t in zip(keys, sources, targets) if k not in found))
+        self.hits += len(keys) - sum(1 for k in keys if k not in found)
+        self.misses += len(pairs)
+        if pairs:
+            fresh = self.inner.score([p[0] for p in pairs], [p[1] for p in pairs], src=src, tgt=tgt)
+            new = {make_key("score", self.identity, src, tgt, s, t): sc for (s, t), sc in zip(pairs, fresh)}
+            self.cache.put_many((k, _scores_to_json(v)) for k, v in new.items())
+            found.update(new)
+        return [found[k] for k in keys]
+
+
+def with_cache(engine: Engine, settings: Settings) -> Engine:
+    """The engine wrapped in the persistent cache, unless --no-cache."""
+    if not settings.use_cache or not engine.can_translate:
+        return engine
+    return CachedEngine(engine, Cache.for_settings(settings))

@@ -1,0 +1,22 @@
+"""Small helpers to run signals on text written in a test."""
+from __future__ import annotations
+
+from mtqc.engines.offline import OfflineEngine
+from mtqc.glossary import Glossary
+from mtqc.ingest import segment
+from mtqc.results import Flag
+from mtqc.signals import ArticleContext, Signal
+
+
+def run_signal(signal: Signal, text: str, glossary: Glossary | None = None) -> list[list[Flag]]:
+    article = segment(text)
+    ctx = ArticleContext(article, tuple(article.scored_segments), glossary or Glossary(), OfflineEngine())
+    return [list(o.flags) for o in signal.run(ctx)]
+
+
+def flagged_texts(signal: Signal, text: str, glossary: Glossary | None = None) -> list[str]:
+    article = segment(text)
+    out = []
+    for seg, flags in zip(article.scored_segments, run_signal(signal, text, glossary)):
+        out.extend(seg.text[f.span[0]:f.span[1]] for f in flags if f.span)
+    return out

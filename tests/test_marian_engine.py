@@ -1,0 +1,396 @@
+"""The neural back-translation engines, driven through the real resolve/load path on tiny models.
+
+The models are built at test time with random weights (tests/tiny_models.py): the tests check
+shapes, caps, spans, caching and failure modes, never translation quality.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mtqc.config import Settings
+from mtqc.errors import EngineError, ModelNotFoundError
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [
+    "The minister said the price of rice would fall by ten percent next month.",
+    "Floods in Bali.",
+    "",
+    "Police arrested three suspects after the robbery at a shop in Surabaya on Monday night.",
+    "The minister said the price of rice would fall by ten percent next month.",  # a duplicate
+]
+TARGETS = [
+    "Menteri mengatakan harga beras akan turun sepuluh persen.",
+    "Banjir  di Bali ﬁx!",  # double space and a ligature that NFKC turns into "fi"
+    "",
+    "Polisi menangkap tiga tersangka.",
+    "Menteri mengatakan harga beras.",
+]
+
+
+@pytest.fixture(autouse=True)
+def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("MTQC_CACHE_DIR", str(tmp_path / "cache"))
+    try:  # an empty HF cache: a model cached on this machine must not leak into the tests
+        from huggingface_hub import constants
+    except ImportError:
+        return
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("sentencepiece")
+    from .tiny_models import build_tiny_models
+
+    root = tmp_path_factory.mktemp("tiny")
+    return build_tiny_models(root / "models", root / "work")
+
+
+@pytest.fixture
+def models_dir(tiny_models: Path, tmp_path: Path) -> Path:
+    """A private copy, so tests that damage or convert models do not affect each other."""
+    dest = tmp_path / "models"
+    shutil.copytree(tiny_models, dest)
+    return dest
+
+
+def _settings(models_dir: Path, tmp_path: Path, **kw: object) -> Settings:
+    base = dict(models_dir=models_dir, cache_dir=tmp_path / "cache", offline=True, device="cpu", threads=1)
+    base.update(kw)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+# --- manifest and model resolution (no torch) -------------------------------------------------
+
+def test_manifest_entries_and_shipped_copy_match() -> None:
+    from mtqc.models import load_manifest
+
+    specs = load_manifest()
+    assert specs["opus-mt-en-id"].hub_id == "Helsinki-NLP/opus-mt-en-id"
+    assert specs["opus-mt-en-id"].direction == "en-id"
+    assert specs["opus-mt-id-en"].direction == "id-en"
+    assert specs["distilgpt2"].hub_id == "distilbert/distilgpt2" and specs["distilgpt2"].kind == "lm"
+    assert specs["opus-mt-en-id"].licence == "cc-by-4.0" and specs["distilgpt2"].licence == "apache-2.0"
+    assert all(s.revision and s.size_mb > 0 for s in specs.values())
+    shipped = (ROOT / "src" / "mtqc" / "models_manifest.toml").read_text(encoding="utf-8")
+    assert (ROOT / "models" / "manifest.toml").read_text(encoding="utf-8") == shipped
+
+
+def test_missing_model_offline_fails_fast_with_the_fix(tmp_path: Path) -> None:
+    from mtqc.models import model_status, resolve_model
+
+    settings = _settings(tmp_path / "empty", tmp_path)
+    with pytest.raises(ModelNotFoundError) as err:
+        resolve_model("opus-mt-en-id", settings)
+    message = str(err.value)
+    assert "opus-mt-en-id" in message and "mtqc models pull opus-mt-en-id" in message
+    assert "\n" not in message
+    rows = {r.name: r for r in model_status(settings)}
+    assert not rows["opus-mt-en-id"].present and rows["opus-mt-en-id"].size_bytes == 0
+
+
+def test_unreachable_hub_fails_fast_when_online(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mtqc.models as models
+
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: "cannot reach huggingface.co (test)")
+    with pytest.raises(ModelNotFoundError, match="mtqc models pull opus-mt-id-en"):
+        models.resolve_model("opus-mt-id-en", _settings(tmp_path / "empty", tmp_path, offline=False))
+
+
+def test_resolve_from_models_dir_and_status(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.models import locate_model, model_status
+
+    settings = _settings(models_dir, tmp_path)
+    found = locate_model("opus-mt-en-id", settings)
+    assert found.path == models_dir / "opus-mt-en-id" and found.source == "models_dir"
+    assert found.revision.startswith("local-")  # built by hand: identified by content
+    rows = {r.name: r for r in model_status(settings)}
+    assert rows["opus-mt-en-id"].present and rows["opus-mt-en-id"].size_bytes > 0
+    assert rows["opus-mt-en-id"].where == "models_dir"
+    assert not rows["distilgpt2"].present
+
+
+def test_resolve_from_hf_cache_then_pull_copies_it(models_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("huggingface_hub")
+    from huggingface_hub import constants
+
+    from mtqc.models import locate_model, pull
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    repo = Path(constants.HF_HUB_CACHE) / "models--Helsinki-NLP--opus-mt-en-id"
+    shutil.copytree(models_dir / "opus-mt-en-id", repo / "snapshots" / sha)
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(sha)
+    settings = _settings(tmp_path / "fresh-models", tmp_path)
+    found = locate_model("opus-mt-en-id", settings)
+    assert found.source == "hf_cache" and found.revision == sha
+    [pulled] = pull(["opus-mt-en-id"], settings)
+    assert pulled.path == tmp_path / "fresh-models" / "opus-mt-en-id"
+    again = locate_model("opus-mt-en-id", settings)
+    assert again.source == "models_dir" and again.revision == sha
+    with pytest.raises(ModelNotFoundError, match="offline"):
+        pull(["opus-mt-id-en"], settings)
+
+
+def test_pull_downloads_into_models_dir(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The download path, with the hub replaced by a local copy (no network in tests)."""
+    hub = pytest.importorskip("huggingface_hub")
+    from types import SimpleNamespace
+
+    import mtqc.models as models
+
+    source = models_dir / "opus-mt-id-en"
+    (source / "pytorch_model.bin").write_bytes(b"unused")  # the repo has both weight formats
+    sha = "fedcba9876543210fedcba9876543210fedcba98"
+    fetched: list[list[str]] = []
+
+    def fake_info(self: object, repo_id: str, revision: str, timeout: float) -> object:
+        assert repo_id == "Helsinki-NLP/opus-mt-id-en" and timeout <= 10
+        names = [p.name for p in source.iterdir()] + ["tf_model.h5", "README.md"]
+        return SimpleNamespace(sha=sha, siblings=[SimpleNamespace(rfilename=n) for n in names])
+
+    def fake_snapshot(repo_id: str, *, revision: str, local_dir: Path, allow_patterns: list[str], **kw: object) -> str:
+        assert revision == sha
+        fetched.append(sorted(allow_patterns))
+        for name in allow_patterns:
+            shutil.copyfile(source / name, Path(local_dir) / name)
+        return str(local_dir)
+
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: None)
+    monkeypatch.setattr(hub.HfApi, "model_info", fake_info)
+    monkeypatch.setattr(hub, "snapshot_download", fake_snapshot)
+    settings = _settings(tmp_path / "pulled", tmp_path, offline=False)
+    [got] = models.pull(["opus-mt-id-en"], settings)
+    assert got.path == tmp_path / "pulled" / "opus-mt-id-en" and got.revision == sha
+    assert "tf_model.h5" not in fetched[0] and "pytorch_model.bin" not in fetched[0]  # safetensors only
+    assert "model.safetensors" in fetched[0] and "source.spm" in fetched[0]
+    assert not (tmp_path / "pulled" / ".opus-mt-id-en.partial").exists()
+    assert models.locate_model("opus-mt-id-en", settings).revision == sha  # recorded in the marker
+
+
+def test_piece_spans_walk_the_text() -> None:
+    from mtqc.engines.marian import piece_spans
+
+    text = "Banjir  di Bali ﬁx!"
+    pieces = ["\u2581Ban", "jir", "\u2581di", "\u2581", "Bali", "\u2581", "fi", "x", "!"]
+    spans = piece_spans(text, pieces)
+    assert [text[a:b] for a, b in spans] == ["Ban", "jir", "di", "", "Bali", "", "ﬁ", "x", "!"]
+    assert all(0 <= a <= b <= len(text) for a, b in spans)
+
+
+def test_cache_is_shared_between_connections(tmp_path: Path) -> None:
+    from mtqc.cache import Cache
+
+    one, two = Cache(tmp_path / "c.sqlite3"), Cache(tmp_path / "c.sqlite3")
+    one.put_many([("k", "v1")])
+    two.put_many([("k", "v2"), ("j", "w")])  # INSERT OR REPLACE: no conflict
+    assert one.get_many(["k", "j", "missing"]) == {"k": "v2", "j": "w"}
+    assert one.enabled and two.enabled
+
+
+def test_auto_falls_back_to_offline_without_importing_torch(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mtqc.config import Settings\n"
+        "from mtqc.engines import select_engine\n"
+        f"s = Settings(models_dir=Path({str(tmp_path / 'empty')!r}), cache_dir=Path({str(tmp_path / 'c')!r}), offline=True)\n"
+        "choice = select_engine('auto', s)\n"
+        "print(choice.engine.name)\n"
+        "print('\\n'.join(choice.notes))\n"
+        "print('torch imported' if 'torch' in sys.modules else 'torch not imported')\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf-cache"),
+           "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "offline"
+    assert "opus-mt-en-id" in proc.stdout and "mtqc models pull" in proc.stdout
+    assert lines[-1] == "torch not imported"
+
+
+# --- the marian engine (torch) ----------------------------------------------------------------
+
+def test_marian_translate_batch_and_cap(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.engines import select_engine
+    from mtqc.engines.marian import MarianEngine, decode_cap
+
+    engine = select_engine("marian", _settings(models_dir, tmp_path, use_cache=False)).engine
+    assert isinstance(engine, MarianEngine) and engine.name == "marian"
+    assert [m.name for m in engine.models] == ["opus-mt-en-id", "opus-mt-id-en"]
+    model = engine._models[("en", "id")]
+    shapes: list[tuple[int, int, int]] = []
+    original = model.generate
+
+    def spy(*args: object, **kwargs: object) -> object:
+        out = original(*args, **kwargs)
+        shapes.append((kwargs["input_ids"].shape[1], out.shape[1], kwargs["max_new_tokens"]))  # type: ignore[union-attr]
+        return out
+
+    model.generate = spy
+    engine.batch_size = 2
+    out = engine.translate(SOURCES, src="en", tgt="id")
+    assert len(out) == len(SOURCES) and all(isinstance(t, str) for t in out)
+    assert out[2] == ""  # empty input: no model call, empty output
+    assert len(shapes) == 2  # 4 non-empty sentences, batches of 2
+    for in_len, out_len, cap in shapes:
+        assert cap == decode_cap(in_len)
+        assert out_len - 1 <= cap  # minus the decoder start token
+    back = engine.translate(out, src="id", tgt="en")
+    assert len(back) == len(out)
+    with pytest.raises(EngineError, match="no model for en->fr"):
+        engine.translate(["x"], src="en", tgt="fr")
+
+
+def test_marian_score_tokens_logprobs_spans(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.engines import select_engine
+
+    engine = select_engine("marian", _settings(models_dir, tmp_path, use_cache=False)).engine
+    scores = engine.score(SOURCES, TARGETS, src="en", tgt="id")
+    assert len(scores) == len(TARGETS)
+    for text, s in zip(TARGETS, scores):
+        assert len(s.tokens) == len(s.logprobs) == len(s.spans) >= 1
+        assert s.tokens[-1] == "</s>" and s.spans[-1] == (-1, -1)
+        assert all(math.isfinite(v) and v <= 0 for v in s.logprobs)
+        assert all(0 <= a <= b <= len(text) for a, b in s.spans[:-1])
+        assert math.isfinite(s.mean_logprob)
+    covered = [TARGETS[0][a:b] for a, b in scores[0].spans[:-1]]
+    assert "".join(covered).replace(" ", "") == TARGETS[0].replace(" ", "")
+    # batching does not change a sentence's scores
+    alone = engine.score(SOURCES[:1], TARGETS[:1], src="en", tgt="id")[0]
+    assert alone.tokens == scores[0].tokens
+    assert alone.logprobs == pytest.approx(scores[0].logprobs, abs=1e-4)
+
+
+def test_cache_hits_skip_the_model_and_persist(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.cache import CachedEngine
+    from mtqc.engines import select_engine
+
+    settings = _settings(models_dir, tmp_path)
+    engine = select_engine("marian", settings).engine
+    assert isinstance(engine, CachedEngine) and engine.name == "marian"
+    calls: list[int] = []
+    inner_translate, inner_score = engine.inner._translate, engine.inner._score
+
+    def count_translate(texts: list[str], **kw: str) -> list[str]:
+        calls.append(len(texts))
+        return inner_translate(texts, **kw)
+
+    def count_score(sources: list[str], targets: list[str], **kw: str) -> object:
+        calls.append(len(sources))
+        return inner_score(sources, targets, **kw)
+
+    engine.inner._translate, engine.inner._score = count_translate, count_score
+    first = engine.translate(SOURCES, src="en", tgt="id")
+    assert calls == [4]  # one batch of the distinct inputs
+    assert engine.translate(SOURCES, src="en", tgt="id") == first
+    assert calls == [4]  # all hits
+    s1 = engine.score(SOURCES, TARGETS, src="en", tgt="id")
+    s2 = engine.score(SOURCES, TARGETS, src="en", tgt="id")
+    assert calls == [4, 5] and s1 == s2
+    partly_new = engine.translate([SOURCES[0], "A volcano erupted on Sunday."], src="en", tgt="id")
+    assert calls == [4, 5, 1] and partly_new[0] == first[0]
+
+    # another process (a new engine on the same cache file) sees the entries
+    fresh = select_engine("marian", settings).engine
+    fresh.inner._translate = lambda texts, **kw: pytest.fail("cache miss")  # type: ignore[method-assign]
+    assert fresh.translate(SOURCES, src="en", tgt="id") == first
+    assert fresh.hits == len(SOURCES)
+
+
+def test_no_cache_reaches_the_model_every_time(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.engines import select_engine
+    from mtqc.engines.marian import MarianEngine
+
+    settings = _settings(models_dir, tmp_path, use_cache=False)
+    engine = select_engine("marian", settings).engine
+    assert isinstance(engine, MarianEngine)
+    calls: list[int] = []
+    inner = engine._translate
+
+    def count(texts: list[str], **kw: str) -> list[str]:
+        calls.append(len(texts))
+        return inner(texts, **kw)
+
+    engine._translate = count  # type: ignore[method-assign]
+    engine.translate(SOURCES[:2], src="en", tgt="id")
+    engine.translate(SOURCES[:2], src="en", tgt="id")
+    assert calls == [2, 2]
+    assert not (tmp_path / "cache" / "cache.sqlite3").exists()
+
+
+def test_corrupt_model_directory_gives_a_clear_error(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.engines import select_engine
+
+    (models_dir / "opus-mt-id-en" / "config.json").write_text("{ not json", encoding="utf-8")
+    with pytest.raises(EngineError) as err:
+        select_engine("marian", _settings(models_dir, tmp_path))
+    message = str(err.value)
+    assert "opus-mt-id-en" in message and "mtqc models pull opus-mt-id-en" in message
+    assert "\n" not in message
+    choice = select_engine("auto", _settings(models_dir, tmp_path))
+    assert choice.engine.name == "offline"
+    assert any("opus-mt-id-en" in note for note in choice.notes)
+
+
+# --- the ct2 engine ---------------------------------------------------------------------------
+
+def test_ct2_convert_translate_score(models_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ctranslate2")
+    from mtqc.engines import select_engine
+    from mtqc.engines.ct2 import CTranslate2Engine, convert_models
+    from mtqc.engines.marian import decode_cap
+
+    settings = _settings(models_dir, tmp_path, use_cache=False)
+    converted = convert_models(settings)
+    assert [p.name for p in converted] == ["opus-mt-en-id-ct2-int8", "opus-mt-id-en-ct2-int8"]
+    assert all((p / "model.bin").is_file() and (p / "source.spm").is_file() for p in converted)
+    stamp = (converted[0] / "model.bin").stat().st_mtime_ns
+    engine = select_engine("ct2", settings).engine
+    assert isinstance(engine, CTranslate2Engine)
+    assert (converted[0] / "model.bin").stat().st_mtime_ns == stamp  # not converted again
+    seen: list[tuple[int, int, int]] = []
+
+    class Spy:  # ctranslate2.Translator is a C++ object: wrap it to see what it was asked and gave
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def translate_batch(self, batch: list[list[str]], **kw: object) -> object:
+            results = self.inner.translate_batch(batch, **kw)  # type: ignore[attr-defined]
+            longest_out = max(len(r.hypotheses[0]) for r in results)
+            seen.append((max(len(b) for b in batch), longest_out, kw["max_decoding_length"]))  # type: ignore[misc]
+            return results
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+    engine._translators[("en", "id")] = Spy(engine._translators[("en", "id")])
+    engine.batch_size = 2
+    out = engine.translate(SOURCES, src="en", tgt="id")
+    assert len(out) == len(SOURCES) and all(isinstance(t, str) for t in out) and out[2] == ""
+    assert len(seen) == 2
+    for in_len, out_len, cap in seen:
+        assert cap == decode_cap(in_len) and out_len <= cap
+    scores = engine.score(SOURCES, TARGETS, src="en", tgt="id")
+    for text, s in zip(TARGETS, scores):
+        assert len(s.tokens) == len(s.logprobs) == len(s.spans)
+        assert all(math.isfinite(v) and v <= 0 for v in s.logprobs)
+        assert all(0 <= a <= b <= len(text) for a, b in s.spans[:-1])
+
+    # a changed Marian model is converted again
+    (models_dir / "opus-mt-en-id" / "generation_config.json").write_text(json.dumps({"num_beams": 1}))
+    select_engine("ct2", settings)
+    assert (converted[0] / "model.bin").stat().st_mtime_ns != stamp

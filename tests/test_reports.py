@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mtqc.atomic import write_atomic
+from mtqc.config import load_settings
+from mtqc.errors import ReportError
+from mtqc.pipeline import Checker
+from mtqc.reports import render_html, report_to_json
+
+from .conftest import ARTICLE
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.create(load_settings(env={}), engine="offline")
+
+
+def test_json_follows_the_contract(checker: Checker) -> None:
+    data = json.loads(report_to_json(checker.check_text(ARTICLE, "flood.txt")))
+    assert isinstance(data["mtqc_version"], str) and isinstance(data["signature"], str)
+    assert data["source"] == "flood.txt" and data["engine"] == "offline"
+    assert 0 <= data["score"] <= 100
+    for s in data["sentences"]:
+        assert set(s) >= {"index", "text", "start", "end", "scored", "backtranslation", "roundtrip", "signals", "flags"}
+        assert ARTICLE[s["start"]:s["end"]] == s["text"]
+        assert all(isinstance(v, (int, float)) for v in s["signals"].values())
+        for f in s["flags"]:
+            assert f["type"] in {"terminology", "mistranslation", "fluency", "untranslated", "consistency", "meaning", "other"}
+            assert f["severity"] in {"minor", "major", "critical"}
+            assert f["span"] is None or 0 <= f["span"][0] < f["span"][1] <= len(s["text"])
+            assert isinstance(f["message"], str) and f["message"]
+
+
+def test_unscored_segments_are_never_flagged(checker: Checker) -> None:
+    data = json.loads(report_to_json(checker.check_text(ARTICLE, "flood.txt")))
+    unscored = [s for s in data["sentences"] if not s["scored"]]
+    assert {s["kind"] for s in unscored} == {"dateline", "boilerplate"}
+    assert all(not s["flags"] for s in unscored)
+
+
+def test_report_finds_the_errors_written_into_the_fixture(checker: Checker) -> None:
+    report = checker.check_text(ARTICLE, "flood.txt")
+    spans = {(f.type, s.text[f.span[0]:f.span[1]]) for s in report.sentences for f in s.flags if f.span}
+    assert ("untranslated", "Ketinggian") in spans
+    assert ("fluency", "the the") in spans
+    assert ("fluency", "fast and fast") in spans
+    assert ("other", "21.30 WIB") in spans
+    assert report.score < 100
+
+
+def test_signature_names_version_engine_thresholds_and_glossary(checker: Checker) -> None:
+    report = checker.check_text(ARTICLE, "flood.txt")
+    sig = str(report.signature)
+    assert sig.startswith("mtqc:") and "engine:offline" in sig and "fluency.flag_risk=" in sig
+    assert "glossaries:news-id-en.glossary@" in sig and "weights:minor=1,major=5,critical=10" in sig
+    assert report.skipped and "Back-translation skipped" in report.skipped[0]
+
+
+def test_html_escapes_article_text_and_shows_flags(checker: Checker) -> None:
+    hostile = "The minister said <script>alert('x')</script> the the plan <img src=x onerror=alert(1)> was ready."
+    html = render_html(checker.check_text(hostile, "<b>evil</b>.txt"))
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;evil&lt;/b&gt;.txt" in html
+    assert '<mark class="minor"' in html and "Word doubled" in html
+    assert "http://" not in html.replace("http-equiv", "") and "https://" not in html  # self-contained
+
+
+def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    target.write_text("old", encoding="utf-8")
+    write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert os.listdir(tmp_path) == ["r.json"]
+
+
+def test_atomic_write_failure_is_a_report_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(ReportError, match="cannot write"):
+        write_atomic(blocker / "sub" / "r.json", "data")

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+import pytest
+
+from mtqc.glossary import Glossary, parse_stanzas
+from mtqc.signals import SIGNALS
+from mtqc.signals.fluency import NgramFluencySignal
+from mtqc.signals.mechanics import MechanicsSignal
+from mtqc.signals.terminology import TerminologySignal
+from mtqc.signals.untranslated import UntranslatedSignal
+
+from .helpers import flagged_texts, run_signal
+
+
+def test_registry_names_every_signal_once() -> None:
+    assert set(SIGNALS) == {"untranslated", "terminology", "fluency", "mechanics"}
+    assert all(cls.name == name for name, cls in SIGNALS.items())
+
+
+def test_unknown_threshold_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown thresholds"):
+        NgramFluencySignal(not_a_threshold=1.0)
+
+
+# --- untranslated -------------------------------------------------------------------------
+
+
+def test_indonesian_words_and_abbreviations_are_flagged() -> None:
+    text = "Water reached the road in Kec. Cilandak, South Jakarta Ketinggian: 40 cm."
+    found = flagged_texts(UntranslatedSignal(), text)
+    assert "Kec." in found and "Ketinggian" in found
+
+
+def test_names_of_people_and_places_are_not_flagged() -> None:
+    text = "Governor Ridwan Kamil visited Sukabumi Utara and met Airlangga Hartarto in Bandung on Monday."
+    assert flagged_texts(UntranslatedSignal(), text) == []
+
+
+def test_a_whole_indonesian_sentence_is_one_major_flag() -> None:
+    text = "The minister spoke on Monday. Sebelumnya, pemerintah daerah sudah menyiapkan bantuan untuk warga yang terdampak banjir."
+    flags = run_signal(UntranslatedSignal(), text)
+    assert flags[0] == []
+    assert len(flags[1]) == 1 and flags[1][0].severity == "major" and flags[1][0].span[0] == 0
+
+
+def test_unexplained_indonesian_acronym_is_flagged_once_and_explained_one_is_not() -> None:
+    unexplained = "The BMKG warned of rain. The BMKG said it would last."
+    assert flagged_texts(UntranslatedSignal(), unexplained) == ["BMKG"]
+    explained = "The Meteorology, Climatology and Geophysics Agency (BMKG) warned of rain. The BMKG said it would last."
+    assert flagged_texts(UntranslatedSignal(), explained) == []
+
+
+# --- terminology ------------------------------------------------------------------------------
+
+GLOSSARY = Glossary(tuple(parse_stanzas(
+    """
+id: awak media
+en: reporters
+wrong: media crew
+note: "awak media" means journalists.
+
+id: Pemprov DKI
+en: Jakarta provincial government
+wrong: DKI Provincial Government; DKI Government
+severity: major
+
+id: PSBB
+en: large-scale social restrictions
+severity: major
+""",
+    "test.glossary",
+)), ("test.glossary",))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("He told the media crew on Friday.", "media crew"),
+        ("He told the media crews on Friday.", "media crews"),
+        ("The media crew's questions were short.", "media crew's"),
+        ("He told the Media-Crew on Friday.", "Media-Crew"),
+        ("The DKI Provincial Government said so.", "DKI Provincial Government"),  # longest match wins
+        ("The DKI Government said so.", "DKI Government"),
+    ],
+)
+def test_glossary_matches_inflections_and_prefers_the_longest(sentence: str, expected: str) -> None:
+    flags = run_signal(TerminologySignal(), sentence, GLOSSARY)[0]
+    assert len(flags) == 1
+    assert sentence[flags[0].span[0]:flags[0].span[1]] == expected
+    assert flags[0].type == "terminology" and flags[0].suggestion
+
+
+def test_glossary_severity_and_suggestion_come_from_the_data() -> None:
+    flags = run_signal(TerminologySignal(), "The DKI Government said so.", GLOSSARY)[0]
+    assert flags[0].severity == "major" and flags[0].suggestion == "Jakarta provincial government"
+
+
+def test_indonesian_term_left_in_english_unless_the_article_explains_it() -> None:
+    flags = run_signal(TerminologySignal(), "The PSBB was extended.", GLOSSARY)[0]
+    assert [(f.type, f.suggestion) for f in flags] == [("untranslated", "large-scale social restrictions (PSBB)")]
+    explained = "The large-scale social restrictions (PSBB) began in April. The PSBB was extended."
+    assert run_signal(TerminologySignal(), explained, GLOSSARY) == [[], []]
+
+
+def test_clean_english_has_no_terminology_flags() -> None:
+    assert run_signal(TerminologySignal(), "Reporters asked the Jakarta provincial government about the crew.", GLOSSARY) == [[]]
+
+
+# --- mechanics ------------------------------------------------------------------------------
+
+
+def test_doubled_and_self_coordinated_words() -> None:
+    found = flagged_texts(MechanicsSignal(), "The the budget was consistent and consistent with the plan.")
+    assert "The the" in found and "consistent and consistent" in found
+
+
+def test_numbers_are_not_doubled_words() -> None:
+    assert flagged_texts(MechanicsSignal(), "The score was 2 2 in the end, said the coach.") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "suggestion"),
+    [
+        ("It started at 15.00 WIB on Monday.", "3 p.m. local time (WIB)"),
+        ("It started at 09.30 WITA on Monday.", "9:30 a.m. local time (WITA)"),
+        ("It ran from 16.30 to 18.00 WIB on Monday.", "4:30 p.m. to 6 p.m. local time (WIB)"),
+        ("It started at 00.15 WIT on Monday.", "12:15 a.m. local time (WIT)"),
+        ("It happened on Monday (17/3) night.", "(March 17)"),
+    ],
+)
+def test_local_time_and_date_styles_get_converted_suggestions(sentence: str, suggestion: str) -> None:
+    flags = run_signal(MechanicsSignal(), sentence)[0]
+    assert [f.suggestion for f in flags] == [suggestion]
+
+
+@pytest.mark.parametrize("text", ["before the COVID-19 pandemic. -19, he said.", "Assets were Rp. 8 billion. .022 trillion."])
+def test_stray_number_fragments(text: str) -> None:
+    assert any(f.message.startswith("Stray fragment") for fl in run_signal(MechanicsSignal(), text) for f in fl)
+
+
+def test_glued_list_number() -> None:
+    flags = run_signal(MechanicsSignal(), "Jalan Melati, water level 20 cm9. Jalan Mawar, water level 30 cm.")
+    assert any(f.suggestion == "20 cm; 9." for fl in flags for f in fl)
+
+
+def test_unbalanced_quote_is_flagged_but_a_continued_quotation_is_not() -> None:
+    assert flagged_texts(MechanicsSignal(), "He said (the plan was ready.") == ["("]
+    continued = "\u201cWe will build it.\n\n\u201cAnd we will finish it,\u201d he said."
+    assert flagged_texts(MechanicsSignal(), continued) == []
+
+
+# --- fluency ----------------------------------------------------------------------------------
+
+
+def _risk(text: str, **thresholds: float) -> float:
+    from mtqc.engines.offline import OfflineEngine
+    from mtqc.ingest import segment
+    from mtqc.signals import ArticleContext
+
+    seg = segment(text)
+    ctx = ArticleContext(seg, tuple(seg.scored_segments), Glossary(), OfflineEngine())
+    return NgramFluencySignal(**thresholds).run(ctx)[0].values["fluency.risk"]
+
+
+def test_word_salad_is_riskier_than_plain_english() -> None:
+    plain = _risk("The government will announce the new policy next week.", long_sentence_words=100.0)
+    salad = _risk("Those deported could at least years be imprisoned of the camp political for.", long_sentence_words=100.0)
+    assert salad >= plain + 2
+
+
+def test_flag_points_at_the_least_likely_word_pair() -> None:
+    signal = NgramFluencySignal(flag_risk=2.0, major_risk=10.0, long_sentence_words=100.0)
+    text = "Those deported could at least years be imprisoned of the camp political for."
+    flags = run_signal(signal, text)[0]
+    assert len(flags) == 1 and flags[0].type == "fluency" and flags[0].severity == "minor"
+    start, end = flags[0].span
+    assert len(text[start:end].split()) == 2
+
+
+def test_long_sentence_raises_fluency_risk() -> None:
+    article = "The committee met on Monday and the committee met again on Tuesday and then the members went home to rest before they returned to work on the report that the chairman had asked them to write."
+    assert _risk(article) >= (len(article.split()) - 18) / 5
+    assert _risk(article, long_sentence_words=100.0) < _risk(article)
