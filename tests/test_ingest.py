@@ -86,3 +86,13 @@ def test_missing_directory_and_oversized_inputs(tmp_path: Path) -> None:
     big.write_text("The minister spoke. " * 100, encoding="utf-8")
     with pytest.raises(InputError, match="limit"):
         load_article(big, max_bytes=500)
+
+
+def test_markdown_headings_are_scored_without_their_marker(tmp_path: Path) -> None:
+    path = tmp_path / "a.md"
+    path.write_text("# author: desk\n\n# Floods Hit Bekasi\n\nThe river rose on Monday. Schools were closed.\n", encoding="utf-8")
+    article = load_article(path, 10_000)
+    assert article.metadata == {"author": "desk"}
+    heading = article.segments[0]
+    assert heading.kind == "heading" and heading.text == "Floods Hit Bekasi" and heading.scored
+    assert [s.text for s in article.segments[1:]] == ["The river rose on Monday.", "Schools were closed."]

@@ -218,7 +218,8 @@ def test_auto_falls_back_to_offline_without_importing_torch(tmp_path: Path) -> N
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0] == "offline"
-    assert "opus-mt-en-id" in proc.stdout and "mtqc models pull" in proc.stdout
+    assert "opus-mt-en-id" in proc.stdout and "opus-mt-id-en" in proc.stdout
+    assert "mtqc models pull opus-mt-en-id opus-mt-id-en" in proc.stdout
     assert lines[-1] == "torch not imported"
 
 

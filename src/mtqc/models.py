@@ -180,8 +180,22 @@ def _from_hf_cache(spec: ModelSpec) -> Path | None:
     return path if _is_complete(path, spec.kind) else None
 
 
+_PROBE_MEMO: dict[str, tuple[float, str | None]] = {}
+_PROBE_MEMO_S = 60.0
+
+
 def _hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> str | None:
-    """None when the hub answers a TCP connect within `timeout`, else why not."""
+    """None when the hub answers a TCP connect within `timeout`, else why not (remembered for a
+    minute, so that several missing models cost one probe)."""
+    memo = _PROBE_MEMO.get("hub")
+    if memo is not None and time.monotonic() - memo[0] < _PROBE_MEMO_S:
+        return memo[1]
+    result = _probe_hub(timeout)
+    _PROBE_MEMO["hub"] = (time.monotonic(), result)
+    return result
+
+
+def _probe_hub(timeout: float) -> str | None:
     try:
         from huggingface_hub import constants
         endpoint = constants.ENDPOINT
@@ -223,6 +237,29 @@ def locate_model(name: str, settings: Settings, *, download: bool | None = None)
             f"[{why}]{problem}; {_fix_hint(name)}"
         )
     return _download(spec, local, settings)
+
+
+def locate_models(names: Sequence[str], settings: Settings) -> list[ResolvedModel]:
+    """`locate_model` for each name; when some are missing, one error naming all of them."""
+    found: list[ResolvedModel] = []
+    missing: list[tuple[str, ModelNotFoundError]] = []
+    for name in names:
+        try:
+            found.append(locate_model(name, settings))
+        except ModelNotFoundError as exc:
+            missing.append((name, exc))
+    if len(missing) == 1:
+        raise missing[0][1]
+    if missing:
+        listed = " ".join(n for n, _ in missing)
+        first = str(missing[0][1])
+        why = first[first.find("["):first.rfind("]") + 1] if "[" in first else ""
+        raise ModelNotFoundError(
+            f"models {', '.join(n for n, _ in missing)} not found in {Path(settings.models_dir)} nor in the "
+            f"Hugging Face cache {why}; run `mtqc models pull {listed}` on a connected machine, or copy a "
+            f"models/ folder that has them here"
+        )
+    return found
 
 
 def resolve_model(name: str, settings: Settings) -> Path:

@@ -12,7 +12,12 @@ from .glossary import Glossary, load_glossaries
 from .ingest import Article, load_article, segment, check_english
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
-from .signals import SIGNALS, ArticleContext, Signal
+from .embeddings import embedding_model_label
+from .errors import EngineError
+from .lm import load_lm
+from .signals import BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
+from .signals.fluency import NgramFluencySignal
+from .signals.lm_fluency import LMFluencySignal
 
 
 @dataclass
@@ -35,8 +40,18 @@ class Checker:
     ) -> "Checker":
         glossary = load_glossaries(glossaries, include_builtin=builtin_glossary)
         choice = select_engine(engine, settings)
-        signals = [cls_() for cls_ in SIGNALS.values()]
-        return cls(choice, glossary, signals, settings)
+        notes = list(choice.notes)
+        signals: list[Signal] = [SIGNALS[name]() for name in OFFLINE_SIGNALS]
+        if choice.engine.can_translate:
+            signals += [SIGNALS[name]() for name in BACKTRANSLATION_SIGNALS]
+        if engine != "offline":
+            try:
+                lm = load_lm(settings)
+            except EngineError as exc:
+                notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
+            else:
+                signals = [LMFluencySignal(lm) if s.name == NgramFluencySignal.name else s for s in signals]
+        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings)
 
     @property
     def active_signals(self) -> list[Signal]:
@@ -48,7 +63,9 @@ class Checker:
         return Signature(
             version=__version__,
             engine=engine.name + (f"({engine.settings_key()})" if engine.settings_key() else ""),
-            models=tuple(str(m) for m in engine.models),
+            models=tuple(str(m) for m in engine.models) + tuple(
+                str(s.lm.info) for s in self.active_signals if isinstance(s, LMFluencySignal)
+            ) + ((embedding_model_label(),) if any(s.name == "roundtrip" for s in self.active_signals) else ()),
             thresholds=tuple(
                 (f"{s.name}.{k}", v) for s in self.active_signals for k, v in sorted(s.thresholds.items())
             ),

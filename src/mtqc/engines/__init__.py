@@ -49,16 +49,22 @@ BACKTRANSLATION_SKIPPED = (
 )
 
 
+def _failure_notes(failures: dict[str, list[str]]) -> list[str]:
+    return [f"{', '.join(names)}: {message}" for message, names in failures.items()]
+
+
 def select_engine(name: str, settings: Settings) -> EngineChoice:
     """Build the named engine; `auto` picks the best one available, else `offline` with a notice."""
     if name == "auto":
-        notes: list[str] = []
+        failures: dict[str, list[str]] = {}  # message -> engines that failed with it (said once)
         for candidate in _AUTO_ORDER:
             try:
-                return EngineChoice(_FACTORIES[candidate](settings), tuple(notes))
+                engine = _FACTORIES[candidate](settings)
             except EngineError as exc:
-                notes.append(f"{candidate}: {exc}")
-        return EngineChoice(OfflineEngine(), (BACKTRANSLATION_SKIPPED, *notes))
+                failures.setdefault(str(exc), []).append(candidate)
+                continue
+            return EngineChoice(engine, tuple(_failure_notes(failures)))
+        return EngineChoice(OfflineEngine(), (BACKTRANSLATION_SKIPPED, *_failure_notes(failures)))
     if name not in _FACTORIES:
         raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
     engine = _FACTORIES[name](settings)

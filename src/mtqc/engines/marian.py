@@ -6,7 +6,6 @@ pieces, length buckets, the decoding cap) are shared with the CTranslate2 engine
 """
 from __future__ import annotations
 
-import os
 import unicodedata
 import warnings
 from pathlib import Path
@@ -90,12 +89,13 @@ class MarianEngine(Engine):
 
     def __init__(self, settings: Settings, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  num_beams: int = DEFAULT_NUM_BEAMS, directions: Sequence[tuple[str, str]] = DIRECTIONS) -> None:
-        from ..models import locate_model, translation_model_name
+        from ..models import locate_models, translation_model_name
 
         self.batch_size = max(1, int(batch_size))
         self.num_beams = max(1, int(num_beams))
         # find every model before importing torch: a missing model fails in milliseconds
-        self._resolved = {d: locate_model(translation_model_name(*d), settings) for d in directions}
+        found = locate_models([translation_model_name(*d) for d in directions], settings)
+        self._resolved = dict(zip(directions, found))
         try:
             import torch
             import transformers

@@ -3,13 +3,23 @@ from __future__ import annotations
 
 from .base import ArticleContext, Signal, SignalOutput
 from .fluency import NgramFluencySignal
+from .likelihood import LikelihoodSignal
+from .lm_fluency import LMFluencySignal
 from .mechanics import MechanicsSignal
+from .roundtrip import RoundTripSignal
 from .terminology import TerminologySignal
 from .untranslated import UntranslatedSignal
 
 SIGNALS: dict[str, type[Signal]] = {
     cls.name: cls
-    for cls in (UntranslatedSignal, TerminologySignal, NgramFluencySignal, MechanicsSignal)
+    for cls in (
+        UntranslatedSignal, TerminologySignal, NgramFluencySignal, MechanicsSignal,
+        RoundTripSignal, LikelihoodSignal, LMFluencySignal,
+    )
 }
 
-__all__ = ["SIGNALS", "Signal", "SignalOutput", "ArticleContext"]
+# Signals that need nothing but the text (LMFluencySignal needs a loaded LM; see pipeline).
+OFFLINE_SIGNALS: tuple[str, ...] = ("untranslated", "terminology", "fluency", "mechanics")
+BACKTRANSLATION_SIGNALS: tuple[str, ...] = ("roundtrip", "likelihood")
+
+__all__ = ["SIGNALS", "OFFLINE_SIGNALS", "BACKTRANSLATION_SIGNALS", "Signal", "SignalOutput", "ArticleContext"]

