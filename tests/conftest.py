@@ -29,6 +29,25 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     monkeypatch.setenv("MTQC_CACHE_DIR", str(root / "cache"))
     monkeypatch.setenv("MTQC_MODELS_DIR", str(root / "models"))
     monkeypatch.setenv("HF_HOME", str(root / "hf"))
+    try:  # an empty HF cache: a model cached on this machine must not leak into the tests
+        from huggingface_hub import constants
+    except ImportError:
+        return
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(root / "hf-cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny random-weight opus-mt models (both directions) and a tiny GPT-2, in models-dir layout."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("sentencepiece")
+    from .tiny_models import build_tiny_gpt2, build_tiny_models
+
+    root = tmp_path_factory.mktemp("tiny")
+    models = build_tiny_models(root / "models", root / "work")
+    build_tiny_gpt2(models / "distilgpt2")
+    return models
 
 
 @pytest.fixture

@@ -47,17 +47,6 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
 
 
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    pytest.importorskip("sentencepiece")
-    from .tiny_models import build_tiny_models
-
-    root = tmp_path_factory.mktemp("tiny")
-    return build_tiny_models(root / "models", root / "work")
-
-
 @pytest.fixture
 def models_dir(tiny_models: Path, tmp_path: Path) -> Path:
     """A private copy, so tests that damage or convert models do not affect each other."""
@@ -119,7 +108,9 @@ def test_resolve_from_models_dir_and_status(models_dir: Path, tmp_path: Path) ->
     rows = {r.name: r for r in model_status(settings)}
     assert rows["opus-mt-en-id"].present and rows["opus-mt-en-id"].size_bytes > 0
     assert rows["opus-mt-en-id"].where == "models_dir"
-    assert not rows["distilgpt2"].present
+    assert rows["distilgpt2"].present
+    shutil.rmtree(models_dir / "distilgpt2")
+    assert not {r.name: r for r in model_status(settings)}["distilgpt2"].present
 
 
 def test_resolve_from_hf_cache_then_pull_copies_it(models_dir: Path, tmp_path: Path) -> None:

@@ -124,3 +124,22 @@ def build_tiny_models(models_dir: Path, workdir: Path, **kwargs: int) -> Path:
     for seed, name in enumerate(MARIAN_NAMES):
         build_marian(models_dir / name, spm_model, seed=seed, **kwargs)
     return models_dir
+
+
+def build_tiny_gpt2(out_dir: Path, corpus: str = CORPUS, *, seed: int = 0) -> Path:
+    """A random-weight GPT-2 with a byte-level BPE tokenizer trained here (save_pretrained layout)."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(corpus.splitlines(), vocab_size=400, min_frequency=1, special_tokens=["<|endoftext|>"])
+    tokenizer = GPT2TokenizerFast(tokenizer_object=bpe, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                                  unk_token="<|endoftext|>")
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=256, n_embd=16, n_layer=1, n_head=2,
+                        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    torch.manual_seed(seed)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    GPT2LMHeadModel(config).eval().save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir

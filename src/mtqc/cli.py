@@ -4,15 +4,18 @@ from __future__ import annotations
 import functools
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 from rich.console import Console
 
 from . import __version__
-from .config import load_settings
+from .config import Settings, load_settings
 from .engines import ENGINE_NAMES
 from .errors import InputError, MtqcError, UsageError
+
+if TYPE_CHECKING:
+    from .pipeline import Checker
 
 EXIT_OK, EXIT_UNDER_THRESHOLD, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +68,11 @@ def _common_check_options(func: F) -> F:
                      help="Where models live [env MTQC_MODELS_DIR; default models/]."),
         click.option("--offline", is_flag=True, default=None, help="Never try to download models."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the translation cache."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+                     help="Device for neural engines [env MTQC_DEVICE; default auto]."),
+        click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for neural engines."),
+        click.option("--beams", type=click.IntRange(1, 16), default=None,
+                     help="Beam size for back-translation [env MTQC_BEAMS; default 1, greedy]."),
         click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
                      help="Exit 1 when an article scores below this."),
     ]
@@ -73,12 +81,18 @@ def _common_check_options(func: F) -> F:
     return func
 
 
-def _make_checker(engine: str, glossaries: Sequence[Path], no_builtin_glossary: bool, models_dir: Path | None,
-                  offline: bool | None, no_cache: bool):  # type: ignore[no-untyped-def]
+def _settings(models_dir: Path | None = None, offline: bool | None = None, no_cache: bool = False,
+              device: str | None = None, threads: int | None = None, beams: int | None = None) -> Settings:
+    return load_settings(models_dir=models_dir, offline=offline or None, use_cache=False if no_cache else None,
+                         device=device, threads=threads, beams=beams)
+
+
+def _make_checker(opts: dict[str, Any]) -> "Checker":
     from .pipeline import Checker
 
-    settings = load_settings(models_dir=models_dir, offline=offline or None, use_cache=False if no_cache else None)
-    return Checker.create(settings, engine=engine, glossaries=glossaries, builtin_glossary=not no_builtin_glossary)
+    settings = _settings(opts["models_dir"], opts["offline"], opts["no_cache"], opts["device"], opts["threads"], opts["beams"])
+    return Checker.create(settings, engine=opts["engine"], glossaries=opts["glossaries"],
+                          builtin_glossary=not opts["no_builtin_glossary"])
 
 
 @main.command()
@@ -91,15 +105,14 @@ def _make_checker(engine: str, glossaries: Sequence[Path], no_builtin_glossary: 
 @_common_check_options
 @handle_errors
 def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | None, out_dir: Path, quiet: bool,
-          glossaries: tuple[Path, ...], no_builtin_glossary: bool, engine: str, models_dir: Path | None,
-          offline: bool | None, no_cache: bool, fail_under: float | None) -> None:
+          fail_under: float | None, **opts: Any) -> None:
     """Check one or more articles; write JSON and HTML reports and print a summary."""
     from .reports import write_html, write_json
     from .terminal import print_summary
 
     if len(files) > 1 and (json_path or html_path):
         raise UsageError("--json/--html name one report; with several FILES use --out DIR")
-    checker = _make_checker(engine, glossaries, no_builtin_glossary, models_dir, offline, no_cache)
+    checker = _make_checker(opts)
     console = Console()
     failed_input = under = False
     for path in files:
@@ -131,8 +144,7 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
               help="Folder for the reports, summary.json and index.html.")
 @_common_check_options
 @handle_errors
-def batch(directory: Path, out_dir: Path, glossaries: tuple[Path, ...], no_builtin_glossary: bool, engine: str,
-          models_dir: Path | None, offline: bool | None, no_cache: bool, fail_under: float | None) -> None:
+def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any) -> None:
     """Check every *.txt, *.md and *.html article in DIRECTORY."""
     from rich.progress import Progress
 
@@ -141,7 +153,7 @@ def batch(directory: Path, out_dir: Path, glossaries: tuple[Path, ...], no_built
     files = find_articles(directory)
     if not files:
         raise InputError(f"{directory}: no *.txt, *.md or *.html articles found")
-    checker = _make_checker(engine, glossaries, no_builtin_glossary, models_dir, offline, no_cache)
+    checker = _make_checker(opts)
     for note in checker.engine_choice.notes:
         err_console.print(f"[cyan]note:[/] {note}", soft_wrap=True)
     with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
@@ -157,6 +169,84 @@ def batch(directory: Path, out_dir: Path, glossaries: tuple[Path, ...], no_built
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if fail_under is not None and any(i.score is not None and i.score < fail_under for i in checked):
         raise click.exceptions.Exit(EXIT_UNDER_THRESHOLD)
+
+
+@main.group()
+def models() -> None:
+    """List, download and convert the neural models."""
+
+
+_models_dir_option = click.option("--models-dir", type=click.Path(path_type=Path), default=None,
+                                  help="Where models live [env MTQC_MODELS_DIR; default models/].")
+
+
+@models.command("list")
+@_models_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def models_list(models_dir: Path | None, as_json: bool) -> None:
+    """Each model of the manifest: present or missing, where, size, revision."""
+    import json
+
+    from rich.table import Table
+
+    from .models import model_status
+
+    rows = model_status(_settings(models_dir))
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    table = Table("model", "status", "where", "size", "revision", "licence")
+    for row in rows:
+        size = f"{row.size_bytes / 1e6:.0f} MB" if row.present else f"~{row.expected_mb} MB"
+        where = f"{row.path} ({row.where})" if row.present else "-"
+        table.add_row(row.name, "present" if row.present else "[red]missing[/]", where, size,
+                      row.revision or row.manifest_revision, row.licence)
+    Console().print(table)
+    if not all(r.present for r in rows):
+        click.echo("fetch missing models with: mtqc models pull  (on a connected machine; then copy models/ for air-gapped use)")
+
+
+@models.command("pull")
+@click.argument("names", nargs=-1)
+@_models_dir_option
+@click.option("--force", is_flag=True, help="Download again even if present.")
+@handle_errors
+def models_pull(names: tuple[str, ...], models_dir: Path | None, force: bool) -> None:
+    """Download models (all by default) into the models directory; resumable."""
+    from .models import pull
+
+    for resolved in pull(list(names) or None, _settings(models_dir), force=force):
+        click.echo(f"{resolved.spec.name}: {resolved.path} ({resolved.source}, revision {resolved.revision})")
+
+
+@models.command("convert")
+@click.argument("names", nargs=-1)
+@_models_dir_option
+@click.option("--force", is_flag=True, help="Convert again even if up to date.")
+@handle_errors
+def models_convert(names: tuple[str, ...], models_dir: Path | None, force: bool) -> None:
+    """Convert the Marian models to CTranslate2 int8 for the faster `ct2` engine."""
+    from .engines.ct2 import convert_models
+
+    for path in convert_models(_settings(models_dir, offline=True), list(names) or None, force=force):
+        click.echo(f"converted: {path}")
+
+
+@main.group()
+def cache() -> None:
+    """The translation cache."""
+
+
+@cache.command("clear")
+@handle_errors
+def cache_clear() -> None:
+    """Delete every cached translation and score."""
+    from .cache import Cache
+
+    store = Cache.for_settings(_settings())
+    store.clear()
+    click.echo(f"cleared {store.path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,12 +16,26 @@ ENV_HF_OFFLINE = "HF_HUB_OFFLINE"
 ENV_MAX_BYTES = "MTQC_MAX_BYTES"
 ENV_DEVICE = "MTQC_DEVICE"
 ENV_THREADS = "MTQC_THREADS"
+ENV_BEAMS = "MTQC_BEAMS"
+ENV_BATCH_SIZE = "MTQC_BATCH_SIZE"
 
 DEFAULT_MAX_BYTES = 2_000_000  # ~300k words: far beyond any news article, small enough never to hang
 
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], key: str, default: int | None) -> int | None:
+    raw = env.get(key)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        from .errors import UsageError
+
+        raise UsageError(f"environment variable {key}={raw!r} is not a whole number") from None
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -40,6 +54,8 @@ class Settings:
     max_bytes: int = DEFAULT_MAX_BYTES
     device: str = "auto"
     threads: int | None = None
+    beams: int = 1  # greedy: fast enough for the 3 s/article goal; 4 gives better back-translations
+    batch_size: int = 16
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply command-line values; None means 'not given on the command line'."""
@@ -50,13 +66,14 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Build settings from the environment, then apply explicit overrides."""
     env = os.environ if env is None else env
-    threads = env.get(ENV_THREADS)
     settings = Settings(
         models_dir=Path(env.get(ENV_MODELS_DIR) or "models"),
         cache_dir=Path(env[ENV_CACHE_DIR]) if env.get(ENV_CACHE_DIR) else _default_cache_dir(env),
         offline=_truthy(env.get(ENV_OFFLINE)) or _truthy(env.get(ENV_HF_OFFLINE)),
-        max_bytes=int(env.get(ENV_MAX_BYTES) or DEFAULT_MAX_BYTES),
+        max_bytes=_int(env, ENV_MAX_BYTES, DEFAULT_MAX_BYTES),
         device=env.get(ENV_DEVICE) or "auto",
-        threads=int(threads) if threads else None,
+        threads=_int(env, ENV_THREADS, None),
+        beams=_int(env, ENV_BEAMS, 1),
+        batch_size=_int(env, ENV_BATCH_SIZE, 16),
     )
     return settings.with_overrides(**overrides)

@@ -27,8 +27,10 @@ class CausalLM:
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
+            from transformers.utils import logging as hf_logging
         except ImportError as exc:
             raise EngineError("the neural fluency model needs the 'neural' extra: pip install -e '.[neural]'") from exc
+        hf_logging.disable_progress_bar()  # a report, not a download log, belongs on the terminal
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
             self.model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()

@@ -27,13 +27,13 @@ def _offline(settings: Settings) -> Engine:
 def _marian(settings: Settings) -> Engine:
     from .marian import create_marian_engine  # torch/transformers are imported inside, lazily
 
-    return create_marian_engine(settings)
+    return create_marian_engine(settings, num_beams=settings.beams, batch_size=settings.batch_size)
 
 
 def _ct2(settings: Settings) -> Engine:
     from .ct2 import create_ct2_engine  # converts the Marian models to int8 on first use
 
-    return create_ct2_engine(settings)
+    return create_ct2_engine(settings, num_beams=settings.beams, batch_size=settings.batch_size)
 
 
 # name -> factory; `auto` tries _AUTO_ORDER in turn. A factory raises EngineError (incl.

@@ -1,0 +1,116 @@
+"""check/batch with neural engines and the LM, on tiny models, through the real loading path.
+
+Random weights: these tests check what runs, what is written and what is cached, never quality.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mtqc.cli import main
+from mtqc.config import Settings
+from mtqc.pipeline import Checker
+
+from .conftest import ARTICLE
+
+
+@pytest.fixture
+def models_dir(tiny_models: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "models"
+    shutil.copytree(tiny_models, dest)
+    return dest
+
+
+def _settings(models_dir: Path, tmp_path: Path, **kw: object) -> Settings:
+    base = dict(models_dir=models_dir, cache_dir=tmp_path / "cache", offline=True, device="cpu", threads=1)
+    base.update(kw)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+def test_check_with_marian_reports_backtranslations_and_neural_signals(models_dir: Path, article_path: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "check", str(article_path), "--engine", "marian", "--models-dir", str(models_dir), "--offline",
+        "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"), "-q",
+    ])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["engine"] == "marian" and data["skipped"] == []
+    scored = [s for s in data["sentences"] if s["scored"]]
+    assert scored and all(isinstance(s["backtranslation"], str) and isinstance(s["roundtrip"], str) for s in scored)
+    assert all({"roundtrip.chrf", "roundtrip.bleu", "roundtrip.similarity", "likelihood.mean_logprob", "fluency.slor"} <= set(s["signals"]) for s in scored)
+    assert all("fluency.risk" not in s["signals"] for s in scored)  # the LM replaced the n-gram score
+    sig = data["signature"]
+    assert "engine:marian(beams=1)" in sig and "opus-mt-en-id@" in sig and "opus-mt-id-en@" in sig
+    assert "distilgpt2@" in sig and "all-MiniLM-L6-v2" in sig and "roundtrip.min_similarity=" in sig
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert html.count("Back-translation (id)") == len(scored) and html.count("Round trip (en)") == len(scored)
+
+
+def test_recheck_of_an_unchanged_article_does_no_model_work(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.engines.marian import MarianEngine
+
+    calls: list[int] = []
+    real_translate, real_score = MarianEngine._translate, MarianEngine._score
+
+    def counting_translate(self, texts, **kw):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real_translate(self, texts, **kw)
+
+    def counting_score(self, sources, targets, **kw):  # type: ignore[no-untyped-def]
+        calls.append(len(sources))
+        return real_score(self, sources, targets, **kw)
+
+    monkeypatch.setattr(MarianEngine, "_translate", counting_translate)
+    monkeypatch.setattr(MarianEngine, "_score", counting_score)
+    settings = _settings(models_dir, tmp_path)
+    first = Checker.create(settings, engine="marian").check_text(ARTICLE, "a.txt")
+    assert len(calls) == 3  # en->id, id->en, forced decoding: one batch each
+    calls.clear()
+    second = Checker.create(settings, engine="marian").check_text(ARTICLE, "a.txt")
+    assert calls == []
+    assert [s.roundtrip for s in first.sentences] == [s.roundtrip for s in second.sentences]
+    calls.clear()
+    Checker.create(Settings(**{**settings.__dict__, "use_cache": False}), engine="marian").check_text(ARTICLE, "a.txt")
+    assert len(calls) == 3
+
+
+def test_auto_prefers_ct2_when_models_are_present(models_dir: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ctranslate2")
+    checker = Checker.create(_settings(models_dir, tmp_path), engine="auto")
+    assert checker.engine_choice.engine.name == "ct2"
+    report = checker.check_text(ARTICLE, "a.txt")
+    assert all(s.backtranslation is not None for s in report.sentences if s.scored)
+
+
+def test_auto_without_models_runs_offline_and_says_how_to_enable(tmp_path: Path, article_path: Path) -> None:
+    result = CliRunner().invoke(main, [
+        "check", str(article_path), "--models-dir", str(tmp_path / "empty"), "--offline", "--out", str(tmp_path / "o"),
+    ])
+    assert result.exit_code == 0
+    assert "Back-translation skipped" in result.stdout and "mtqc models pull" in result.stdout
+    data = json.loads((tmp_path / "o" / "flood.json").read_text(encoding="utf-8"))
+    assert data["engine"] == "offline" and any("Neural fluency skipped" in n for n in data["skipped"])
+
+
+def test_batch_with_marian(models_dir: Path, tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "one.txt").write_text(ARTICLE, encoding="utf-8")
+    (src / "two.md").write_text(ARTICLE.replace("Monday", "Tuesday"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["batch", str(src), "--out", str(tmp_path / "out"), "--engine", "marian",
+                                       "--models-dir", str(models_dir), "--offline"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["engine"] == "marian" and summary["checked"] == 2 and summary["failed"] == 0
+
+
+def test_corrupt_model_is_a_one_line_error(models_dir: Path, article_path: Path, tmp_path: Path) -> None:
+    (models_dir / "opus-mt-id-en" / "config.json").write_text("{not json", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(article_path), "--engine", "marian", "--models-dir", str(models_dir),
+                                       "--offline", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "opus-mt-id-en" in result.stderr and "Traceback" not in result.output
