@@ -113,7 +113,7 @@ class StubLM:
     def __init__(self, odd: str) -> None:
         self.odd = odd
 
-    def score(self, texts: list[str]) -> list[SentenceLogprob]:
+    def score(self, texts: list[str], cache: object = None) -> list[SentenceLogprob]:
         out = []
         for text in texts:
             words = words_with_offsets(text)

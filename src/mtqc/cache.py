@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 from .config import Settings
 from .engines.base import Engine, ModelInfo, TokenScores
@@ -117,6 +117,31 @@ class Cache:
             with self._lock:
                 self._conn.close()
             self._conn = None
+
+
+T = TypeVar("T")
+
+
+def cached_map(
+    cache: "Cache | None",
+    namespace: str,
+    items: Sequence[str],
+    compute: Callable[[list[str]], list[T]],
+    dump: Callable[[T], str],
+    load: Callable[[str], T],
+) -> list[T]:
+    """compute(items) through the cache: only misses are computed, in one batch, then stored."""
+    if cache is None or not cache.enabled:
+        return compute(list(items))
+    keys = [make_key(namespace, item) for item in items]
+    found = {k: load(v) for k, v in cache.get_many(keys).items()}
+    misses = list(dict.fromkeys(item for item, k in zip(items, keys) if k not in found))
+    if misses:
+        fresh = compute(misses)
+        new = {make_key(namespace, item): value for item, value in zip(misses, fresh)}
+        cache.put_many((k, dump(v)) for k, v in new.items())
+        found.update(new)
+    return [found[k] for k in keys]
 
 
 def make_key(*parts: str) -> str:

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Sequence
+import json
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 from .errors import EngineError
 
@@ -31,13 +35,24 @@ def embedding_model_label() -> str:
         return "all-MiniLM-L6-v2"
 
 
-def cosine_similarities(left: Sequence[str], right: Sequence[str]) -> list[float]:
+def embed(texts: Sequence[str], cache: "Cache | None" = None) -> list[list[float]]:
+    """Unit-length embeddings, one batch for all texts the cache does not already hold."""
+    from .cache import cached_map
+
+    def compute(batch: list[str]) -> list[list[float]]:
+        vectors = _model().encode(batch, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+                                  show_progress_bar=False)
+        return [v.tolist() for v in vectors]
+
+    return cached_map(cache, f"embed|{embedding_model_label()}", texts, compute, json.dumps, json.loads)
+
+
+def cosine_similarities(left: Sequence[str], right: Sequence[str], cache: "Cache | None" = None) -> list[float]:
     """Cosine similarity of each pair, embedding both sides in one batch."""
     if len(left) != len(right):
         raise ValueError(f"need as many left as right texts ({len(left)} != {len(right)})")
     if not left:
         return []
-    vectors = _model().encode(list(left) + list(right), batch_size=32, normalize_embeddings=True,
-                              convert_to_numpy=True, show_progress_bar=False)
+    vectors = embed(list(left) + list(right), cache)
     n = len(left)
-    return [float(vectors[i] @ vectors[n + i]) for i in range(n)]
+    return [sum(a * b for a, b in zip(vectors[i], vectors[n + i])) for i in range(n)]

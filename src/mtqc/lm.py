@@ -1,9 +1,13 @@
 """A causal language model (distilgpt2 by default) that scores English sentences, batched."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 from .config import Settings
 from .engines.base import ModelInfo
@@ -43,8 +47,14 @@ class CausalLM:
         self.batch_size = batch_size
         self.device = device
 
-    def score(self, texts: Sequence[str]) -> list[SentenceLogprob]:
+    def score(self, texts: Sequence[str], cache: "Cache | None" = None) -> list[SentenceLogprob]:
         """Log-probability of each token given the ones before it (the first token given BOS)."""
+        from .cache import cached_map
+
+        return cached_map(cache, f"lm|{self.info.hub_id}|{self.info.revision}", texts, self._score,
+                          _dump, _load)
+
+    def _score(self, texts: list[str]) -> list[SentenceLogprob]:
         torch = self._torch
         bos = self.tokenizer.bos_token_id if self.tokenizer.bos_token_id is not None else self.tokenizer.eos_token_id
         results: list[SentenceLogprob | None] = [None] * len(texts)
@@ -71,6 +81,15 @@ class CausalLM:
                     tuple((int(a), int(b)) for a, b in e["offset_mapping"]),
                 )
         return [r for r in results if r is not None]
+
+
+def _dump(s: SentenceLogprob) -> str:
+    return json.dumps([list(s.logprobs), [list(x) for x in s.spans]])
+
+
+def _load(text: str) -> SentenceLogprob:
+    logprobs, spans = json.loads(text)
+    return SentenceLogprob(tuple(logprobs), tuple((int(a), int(b)) for a, b in spans))
 
 
 def load_lm(settings: Settings) -> CausalLM:

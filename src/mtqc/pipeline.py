@@ -12,6 +12,7 @@ from .glossary import Glossary, load_glossaries
 from .ingest import Article, load_article, segment, check_english
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
+from .cache import Cache
 from .embeddings import embedding_model_label
 from .errors import EngineError
 from .lm import load_lm
@@ -28,6 +29,7 @@ class Checker:
     glossary: Glossary
     signals: Sequence[Signal]
     settings: Settings = field(default_factory=Settings)
+    cache: Cache | None = None  # model outputs computed by signals (embeddings, LM scores)
 
     @classmethod
     def create(
@@ -51,7 +53,9 @@ class Checker:
                 notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
             else:
                 signals = [LMFluencySignal(lm) if s.name == NgramFluencySignal.name else s for s in signals]
-        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings)
+        neural = any(s.needs_backtranslation or isinstance(s, LMFluencySignal) for s in signals)
+        cache = Cache.for_settings(settings) if settings.use_cache and neural else None
+        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache)
 
     @property
     def active_signals(self) -> list[Signal]:
@@ -90,7 +94,7 @@ class Checker:
             texts = [s.text for s in scored]
             backtranslations = tuple(engine.translate(texts, src="en", tgt="id"))
             roundtrips = tuple(engine.translate(list(backtranslations), src="id", tgt="en"))
-        ctx = ArticleContext(article, scored, self.glossary, engine, backtranslations, roundtrips)
+        ctx = ArticleContext(article, scored, self.glossary, engine, backtranslations, roundtrips, self.cache)
 
         values: list[dict[str, float]] = [{} for _ in scored]
         flags: list[list[Flag]] = [[] for _ in scored]

@@ -16,7 +16,7 @@ from ..errors import EngineError, ModelNotFoundError
 from .base import Engine, ModelInfo, TokenScores
 
 DIRECTIONS: tuple[tuple[str, str], ...] = (("en", "id"), ("id", "en"))
-DEFAULT_BATCH_SIZE = 16
+DEFAULT_BATCH_SIZE = 32
 DEFAULT_NUM_BEAMS = 4
 MAX_INPUT_TOKENS = 510  # opus-mt has 512 positions; longer inputs are truncated
 SPIECE = "\u2581"

@@ -5,6 +5,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar, Mapping
 
+from ..cache import Cache
 from ..engines import Engine
 from ..glossary import Glossary
 from ..ingest import Article, Segment
@@ -24,6 +25,7 @@ class ArticleContext:
     engine: Engine
     backtranslations: tuple[str, ...] | None = None
     roundtrips: tuple[str, ...] | None = None
+    cache: Cache | None = None  # for model outputs signals compute themselves (embeddings, LM)
 
 
 @dataclass(frozen=True)

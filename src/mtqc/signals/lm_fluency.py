@@ -29,7 +29,7 @@ class LMFluencySignal(Signal):
 
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         texts = [s.text for s in ctx.sentences]
-        scored = self.lm.score(texts)
+        scored = self.lm.score(texts, ctx.cache)
         slors, word_scores = [], []
         for text, sent in zip(texts, scored):
             words = words_with_offsets(text)

@@ -63,7 +63,7 @@ class RoundTripSignal(Signal):
 
         assert ctx.roundtrips is not None
         originals = [s.text for s in ctx.sentences]
-        similarities = cosine_similarities(originals, list(ctx.roundtrips))
+        similarities = cosine_similarities(originals, list(ctx.roundtrips), ctx.cache)
         zs = robust_z(similarities)
         th = self.thresholds
         outputs = []
