@@ -81,6 +81,8 @@ severity: major
         ("He told the Media-Crew on Friday.", "Media-Crew"),
         ("The DKI Provincial Government said so.", "DKI Provincial Government"),  # longest match wins
         ("The DKI Government said so.", "DKI Government"),
+        ("All three DKI Governments said so.", "DKI Governments"),
+        ("The media crews' questions were short.", "media crews'"),
     ],
 )
 def test_glossary_matches_inflections_and_prefers_the_longest(sentence: str, expected: str) -> None:

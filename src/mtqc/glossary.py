@@ -78,24 +78,30 @@ class Glossary:
         return Glossary(self.concepts + other.concepts, self.names + other.names)
 
     @cached_property
-    def _patterns(self) -> list[tuple[re.Pattern[str], Concept, str]]:
-        patterns = []
+    def _patterns(self) -> dict[str, list[tuple[re.Pattern[str], Concept, str]]]:
+        """Compiled patterns indexed by their first word, so a sentence only tries the ones that can match."""
+        index: dict[str, list[tuple[re.Pattern[str], Concept, str]]] = {}
         for concept in self.concepts:
             for kind, terms in (("wrong", concept.wrong), ("source", concept.indonesian)):
                 for term in terms:
                     pattern = _term_pattern(term)
-                    if not pattern:
+                    words = re.findall(r"\w+", term.lower())
+                    if not pattern or not words:
                         continue
+                    # keyed by the first word's first 4 letters, so inflected forms ("agencies") still look
+                    key = (words[1] if words[0] == "the" and len(words) > 1 else words[0])[:4]
                     # acronyms are matched case-sensitively: "RT" is not "rt"
                     flags = 0 if term.isupper() and len(term) <= 6 else re.IGNORECASE
-                    patterns.append((re.compile(pattern, flags), concept, kind))
-        return patterns
+                    index.setdefault(key, []).append((re.compile(pattern, flags), concept, kind))
+        return index
 
     def find(self, text: str) -> list[TermMatch]:
         """Non-overlapping matches, longest first where two overlap."""
+        words = {w[:4] for w in re.findall(r"\w+", text.lower())}
         hits = [
             TermMatch(m.start(), m.end(), concept, kind)
-            for pattern, concept, kind in self._patterns
+            for word in words & self._patterns.keys()
+            for pattern, concept, kind in self._patterns[word]
             for m in pattern.finditer(text)
         ]
         hits.sort(key=lambda h: (-(h.end - h.start), h.start))
