@@ -234,6 +234,32 @@ def models_convert(names: tuple[str, ...], models_dir: Path | None, force: bool)
 
 
 @main.group()
+def glossary() -> None:
+    """Glossaries: validate them before use."""
+
+
+@glossary.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@handle_errors
+def glossary_check(paths: tuple[Path, ...]) -> None:
+    """List every problem in each glossary with its line number; exit 2 if there are any."""
+    from .glossary import check_glossary_file, load_glossary_file
+
+    bad = False
+    for path in paths:
+        problems = check_glossary_file(path)
+        for line, message in problems:
+            click.echo(f"{path}:{line}: {message}")
+        if problems:
+            bad = True
+            continue
+        concepts = load_glossary_file(path).concepts
+        click.echo(f"{path}: ok, {len(concepts)} concepts")
+    if bad:
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+@main.group()
 def cache() -> None:
     """The translation cache."""
 

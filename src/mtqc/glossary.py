@@ -20,7 +20,7 @@ from .errors import GlossaryError
 from .results import SEVERITIES, Severity
 
 BUILTIN_GLOSSARY = "news-id-en"
-_KEYS = {"id", "en", "accept", "wrong", "note", "source", "severity", "case"}
+_KEYS = {"id", "en", "accept", "wrong", "note", "source", "severity"}
 _LIST_SEP = re.compile(r"\s*[;|]\s*")
 
 
@@ -192,17 +192,24 @@ def parse_delimited(text: str, name: str, delimiter: str) -> list[Concept]:
     return concepts
 
 
-def load_glossary_file(path: Path) -> Glossary:
-    """Read one glossary file, choosing the parser by suffix."""
+def _read(path: Path) -> tuple[bytes, str | None]:
+    """Bytes, and text for the line-based formats (XML decodes itself, whatever its encoding)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise GlossaryError(f"{path}: cannot read glossary ({exc.strerror or exc})") from exc
+    if path.suffix.lower() in (".tbx", ".xml"):
+        return data, None
     try:
-        text = data.decode("utf-8-sig")
+        return data, data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise GlossaryError(f"{path}: glossary is not valid UTF-8") from exc
-    return _parse(text, path.name, path.suffix.lower(), data)
+        raise GlossaryError(f"{path}: glossary is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def load_glossary_file(path: Path) -> Glossary:
+    """Read one glossary file, choosing the parser by suffix."""
+    data, text = _read(path)
+    return _parse(text or "", path.name, path.suffix.lower(), data)
 
 
 def _parse(text: str, name: str, suffix: str, data: bytes) -> Glossary:
@@ -218,6 +225,55 @@ def _parse(text: str, name: str, suffix: str, data: bytes) -> Glossary:
         concepts = parse_stanzas(text, name)
     digest = hashlib.sha256(data).hexdigest()[:8]
     return Glossary(tuple(concepts), (f"{name}@{digest}",))
+
+
+_LOCATION = re.compile(r"^[^:]+:(\d+): (.*)$", re.DOTALL)
+
+
+def check_glossary_file(path: Path) -> list[tuple[int, str]]:
+    """Every problem in a glossary as (line, message); an empty list when it is fine.
+
+    Unlike loading, which stops at the first error, this reads on past each bad concept.
+    """
+    data, text = _read(path)
+    suffix = path.suffix.lower()
+    if suffix in (".tbx", ".xml"):
+        from .tbx import check_tbx
+
+        return check_tbx(data, path.name)
+    assert text is not None
+    problems: list[tuple[int, str]] = []
+
+    def attempt(chunk: str, parse) -> None:  # type: ignore[no-untyped-def]
+        try:
+            parse(chunk)
+        except GlossaryError as exc:
+            m = _LOCATION.match(str(exc))
+            problems.append((int(m.group(1)), m.group(2)) if m else (0, str(exc)))
+
+    if suffix in (".csv", ".tsv"):
+        delimiter = "," if suffix == ".csv" else "\t"
+        lines = text.splitlines()
+        parse = lambda chunk: parse_delimited(chunk, path.name, delimiter)  # noqa: E731
+        attempt(lines[0] if lines else "", parse)
+        if problems:
+            return problems
+        for lineno in range(2, len(lines) + 1):
+            # the header, blank lines, then one row: its errors name its own line
+            attempt(lines[0] + "\n" * (lineno - 1) + lines[lineno - 1], parse)
+        return problems
+    stanza: list[str] = []
+    start = 1
+    for lineno, raw in enumerate(text.splitlines() + [""], start=1):
+        if raw.strip():
+            if not stanza:
+                start = lineno
+            stanza.append(raw)
+        elif stanza:
+            # padded with blank lines so that line numbers stay the file's
+            attempt("\n" * (start - 1) + "\n".join(stanza), lambda chunk: parse_stanzas(chunk, path.name))
+            stanza = []
+    return problems
 
 
 def builtin_glossary() -> Glossary:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .base import ArticleContext, Signal, SignalOutput
+from .consistency import ConsistencySignal
 from .fluency import NgramFluencySignal
 from .likelihood import LikelihoodSignal
 from .lm_fluency import LMFluencySignal
@@ -13,13 +14,13 @@ from .untranslated import UntranslatedSignal
 SIGNALS: dict[str, type[Signal]] = {
     cls.name: cls
     for cls in (
-        UntranslatedSignal, TerminologySignal, NgramFluencySignal, MechanicsSignal,
+        UntranslatedSignal, TerminologySignal, NgramFluencySignal, MechanicsSignal, ConsistencySignal,
         RoundTripSignal, LikelihoodSignal, LMFluencySignal,
     )
 }
 
 # Signals that need nothing but the text (LMFluencySignal needs a loaded LM; see pipeline).
-OFFLINE_SIGNALS: tuple[str, ...] = ("untranslated", "terminology", "fluency", "mechanics")
+OFFLINE_SIGNALS: tuple[str, ...] = ("untranslated", "terminology", "fluency", "mechanics", "consistency")
 BACKTRANSLATION_SIGNALS: tuple[str, ...] = ("roundtrip", "likelihood")
 
 __all__ = ["SIGNALS", "OFFLINE_SIGNALS", "BACKTRANSLATION_SIGNALS", "Signal", "SignalOutput", "ArticleContext"]
