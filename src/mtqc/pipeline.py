@@ -53,8 +53,8 @@ class Checker:
                 notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
             else:
                 signals = [LMFluencySignal(lm) if s.name == NgramFluencySignal.name else s for s in signals]
-        neural = any(s.needs_backtranslation or isinstance(s, LMFluencySignal) for s in signals)
-        cache = Cache.for_settings(settings) if settings.use_cache and neural else None
+        # model outputs that signals compute (embeddings, LM scores) are cached like translations
+        cache = Cache.for_settings(settings) if settings.use_cache else None
         return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache)
 
     @property

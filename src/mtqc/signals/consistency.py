@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Iterable
 
+from ..errors import EngineError
 from ..glossary import _term_pattern
 from ..lexicon import zipf_en, zipf_id
 from ..results import Flag
@@ -229,14 +230,29 @@ class ConsistencySignal(Signal):
     # -- noun phrases for one entity -----------------------------------------------------------
 
     def _entity_phrases(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
-        variants = _entity_variants(texts)
+        families = {e: by_head for e, by_head in _entity_variants(texts).items() if len(by_head) >= 2}
+        if not ctx.engine.can_translate:
+            # embeddings only compare renderings that each recur: skip loading the model when none do
+            min_repeats = self.thresholds["min_repeats"]
+            families = {e: b for e, b in families.items() if sum(len(m) >= min_repeats for m in b.values()) >= 2}
+        # one model call for all families: back-translations, else embeddings of phrases and heads
+        phrases = sorted({by_head[h][0].text for by_head in families.values() for h in by_head})
+        back: dict[str, str] = {}
+        if ctx.engine.can_translate and phrases:
+            back = {p: re.sub(r"\W+", " ", t).strip().lower()
+                    for p, t in zip(phrases, ctx.engine.translate(phrases, src="en", tgt="id"))}
+        vectors: dict[str, list[float]] = {}
+        if phrases:
+            from ..embeddings import embed
+
+            heads = sorted({h for by_head in families.values() for h in by_head})
+            try:
+                vectors = dict(zip(phrases + heads, embed(phrases + heads, ctx.cache)))
+            except EngineError:
+                pass  # no sentence-embedding model installed: the other mechanisms still run
         out: list[tuple[int, Flag]] = []
-        for entity, by_head in variants.items():
-            if len(by_head) < 2:
-                continue
-            heads = sorted(by_head)
-            groups = self._same_concept_groups(ctx, entity, heads, by_head)
-            for group in groups:
+        for by_head in families.values():
+            for group in self._same_concept_groups(sorted(by_head), by_head, back, vectors):
                 counts = Counter({h: len(by_head[h]) for h in group})
                 wrong_hint = self._glossary_hint(ctx, [m for h in group for m in by_head[h]])
                 if wrong_hint:  # the glossary knows this concept: every rendering but the preferred one is off
@@ -247,43 +263,45 @@ class ConsistencySignal(Signal):
                 for head in to_flag:
                     others = "', '".join(sorted({by_head[h][0].text for h in group if h != head}))
                     mentions = [m for m in by_head[head] if not self._glossary_hint(ctx, [m])]
-                    out += self._flag_all(mentions, f"'{by_head[head][0].text}' and '{others}' look like one concept rendered differently in this article.", suggestion)
+                    out += self._flag_all(
+                        mentions,
+                        f"'{by_head[head][0].text}' and '{others}' look like one concept rendered differently in this article.",
+                        suggestion,
+                    )
         return out
 
-    def _same_concept_groups(self, ctx: ArticleContext, entity: str, heads: list[str],
-                             by_head: dict[str, list[Mention]]) -> list[list[str]]:
-        phrases = [by_head[h][0].text for h in heads]
-        if ctx.engine.can_translate:
+    def _same_concept_groups(self, heads: list[str], by_head: dict[str, list[Mention]], back: dict[str, str],
+                             vectors: dict[str, list[float]]) -> list[list[str]]:
+        if back:
             # the strongest evidence: the phrases go back to one Indonesian term
-            back = [re.sub(r"\W+", " ", t).strip().lower() for t in ctx.engine.translate(phrases, src="en", tgt="id")]
             groups: dict[str, list[str]] = defaultdict(list)
-            for head, indonesian in zip(heads, back):
-                groups[indonesian].append(head)
+            for head in heads:
+                groups[back[by_head[head][0].text]].append(head)
             found = [g for g in groups.values() if len(g) > 1]
             if found:
                 return found
-        from ..embeddings import embed
-
         repeated = [h for h in heads if len(by_head[h]) >= self.thresholds["min_repeats"]]
-        if len(repeated) < 2:
+        if len(repeated) < 2 or not vectors:
             return []
-        vectors = embed([by_head[h][0].text for h in repeated] + repeated, ctx.cache)
-        n = len(repeated)
-        sim = lambda a, b: sum(x * y for x, y in zip(vectors[a], vectors[b]))  # noqa: E731
-        parent = list(range(n))
 
-        def root(i: int) -> int:
-            while parent[i] != i:
-                i = parent[i]
-            return i
+        def sim(a: str, b: str) -> float:
+            return sum(x * y for x, y in zip(vectors[a], vectors[b]))
 
-        for a in range(n):
-            for b in range(a + 1, n):
-                if sim(a, b) >= self.thresholds["phrase_similarity"] and sim(n + a, n + b) >= self.thresholds["head_similarity"]:
+        parent = {h: h for h in repeated}
+
+        def root(h: str) -> str:
+            while parent[h] != h:
+                h = parent[h]
+            return h
+
+        for i, a in enumerate(repeated):
+            for b in repeated[i + 1:]:
+                if (sim(by_head[a][0].text, by_head[b][0].text) >= self.thresholds["phrase_similarity"]
+                        and sim(a, b) >= self.thresholds["head_similarity"]):
                     parent[root(b)] = root(a)
-        clusters: dict[int, list[str]] = defaultdict(list)
-        for i, head in enumerate(repeated):
-            clusters[root(i)].append(head)
+        clusters: dict[str, list[str]] = defaultdict(list)
+        for head in repeated:
+            clusters[root(head)].append(head)
         return [c for c in clusters.values() if len(c) > 1]
 
     @staticmethod
