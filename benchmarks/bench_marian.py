@@ -82,7 +82,6 @@ def main() -> None:
 
     # --- transformers ---------------------------------------------------------------------------
     model = MarianMTModel.from_pretrained(str(models / "opus-mt-en-id")).eval()
-    pad = vocab["<pad>"]
 
     def hf_generate(rows: list[list[int]]) -> None:
         ids = torch.tensor(rows)
@@ -132,7 +131,6 @@ def main() -> None:
 
     # --- end to end: a 25-sentence article, both directions + scoring --------------------------
     from mtqc.config import Settings
-    from mtqc.engines import select_engine
 
     article = article_sentences(25)
     for engine_name in ("marian", "ct2") if ctranslate2 is not None else ("marian",):

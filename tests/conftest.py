@@ -1,9 +1,12 @@
 """Shared fixtures: every test runs offline, with caches and models dirs in tmp."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+
+from mtqc.config import Settings
 
 # Written for these tests (not taken from any corpus): a machine-translated-style news item.
 ARTICLE = """# url: https://example.org/news/1
@@ -55,3 +58,18 @@ def article_path(tmp_path: Path) -> Path:
     path = tmp_path / "flood.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def models_dir(tiny_models: Path, tmp_path: Path) -> Path:
+    """A private copy of the tiny models, so tests that damage or convert them do not interfere."""
+    dest = tmp_path / "models"
+    shutil.copytree(tiny_models, dest)
+    return dest
+
+
+def tiny_settings(models_dir: Path, tmp_path: Path, **kw: object) -> Settings:
+    """Settings for the tiny models: offline, CPU, one thread, cache in tmp."""
+    base: dict[str, object] = dict(models_dir=models_dir, cache_dir=tmp_path / "cache", offline=True, device="cpu", threads=1)
+    base.update(kw)
+    return Settings(**base)  # type: ignore[arg-type]

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from mtqc.config import Settings
+
+from .conftest import tiny_settings
 from mtqc.errors import EngineError, ModelNotFoundError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,18 +48,7 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
 
 
-@pytest.fixture
-def models_dir(tiny_models: Path, tmp_path: Path) -> Path:
-    """A private copy, so tests that damage or convert models do not affect each other."""
-    dest = tmp_path / "models"
-    shutil.copytree(tiny_models, dest)
-    return dest
-
-
-def _settings(models_dir: Path, tmp_path: Path, **kw: object) -> Settings:
-    base = dict(models_dir=models_dir, cache_dir=tmp_path / "cache", offline=True, device="cpu", threads=1)
-    base.update(kw)
-    return Settings(**base)  # type: ignore[arg-type]
+_settings = tiny_settings
 
 
 # --- manifest and model resolution (no torch) -------------------------------------------------

@@ -5,7 +5,6 @@ Random weights: these tests check what runs, what is written and what is cached,
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,10 @@ from mtqc.cli import main
 from mtqc.config import Settings
 from mtqc.pipeline import Checker
 
-from .conftest import ARTICLE
+from .conftest import ARTICLE, tiny_settings
 
 
-@pytest.fixture
-def models_dir(tiny_models: Path, tmp_path: Path) -> Path:
-    dest = tmp_path / "models"
-    shutil.copytree(tiny_models, dest)
-    return dest
-
-
-def _settings(models_dir: Path, tmp_path: Path, **kw: object) -> Settings:
-    base = dict(models_dir=models_dir, cache_dir=tmp_path / "cache", offline=True, device="cpu", threads=1)
-    base.update(kw)
-    return Settings(**base)  # type: ignore[arg-type]
+_settings = tiny_settings
 
 
 def test_check_with_marian_reports_backtranslations_and_neural_signals(models_dir: Path, article_path: Path, tmp_path: Path) -> None:

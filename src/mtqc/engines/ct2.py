@@ -17,8 +17,8 @@ from typing import Any, Sequence
 
 from ..config import Settings
 from ..errors import EngineError, ModelNotFoundError
-from .base import Engine, ModelInfo, TokenScores
-from .marian import (DEFAULT_BATCH_SIZE, DEFAULT_NUM_BEAMS, DIRECTIONS, MAX_INPUT_TOKENS, _one_line,
+from .base import Engine, TokenScores
+from .marian import (OpusMtEngine, DEFAULT_BATCH_SIZE, DEFAULT_NUM_BEAMS, DIRECTIONS, MAX_INPUT_TOKENS, _one_line,
                      decode_cap, length_buckets, piece_spans, resolve_device)
 
 SOURCE_MARKER = "mtqc-source.json"
@@ -86,7 +86,7 @@ def convert_models(settings: Settings, names: Sequence[str] | None = None, *, fo
     return [convert_model(locate_model(n, settings), ct2_dir(n, settings), force=force) for n in names]
 
 
-class CTranslate2Engine(Engine):
+class CTranslate2Engine(OpusMtEngine):
     """en<->id back-translation and scores with CTranslate2 int8 copies of the MarianMT models."""
 
     name = "ct2"
@@ -122,21 +122,8 @@ class CTranslate2Engine(Engine):
                 raise EngineError(f"CTranslate2 model {out} cannot be loaded ({_one_line(exc)}); delete it "
                                   f"and run `mtqc models convert`") from exc
 
-    @property
-    def models(self) -> tuple[ModelInfo, ...]:
-        return tuple(r.info for r in self._resolved.values())
-
     def settings_key(self) -> str:
         return f"beams={self.num_beams},{self.compute_type}"
-
-    def cache_identity(self) -> str:
-        return "|".join([self.name, self.settings_key(), "cap=1.5n+10",
-                         *(f"{r.spec.name}@{r.revision}#{r.fingerprint()[:16]}" for r in self._resolved.values())])
-
-    def _direction(self, src: str, tgt: str) -> tuple[str, str]:
-        if (src, tgt) not in self._translators:
-            raise EngineError(f"engine {self.name!r} has no model for {src}->{tgt}")
-        return (src, tgt)
 
     @staticmethod
     def _source_tokens(sp: Any, text: str) -> list[str]:

@@ -82,7 +82,27 @@ def _one_line(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text[0] if text else ''}"[:300]
 
 
-class MarianEngine(Engine):
+class OpusMtEngine(Engine):
+    """What the engines over the opus-mt pair share: model identity and direction lookup."""
+
+    _resolved: dict[tuple[str, str], Any]  # (src, tgt) -> models.ResolvedModel
+
+    @property
+    def models(self) -> tuple[ModelInfo, ...]:
+        return tuple(r.info for r in self._resolved.values())
+
+    def cache_identity(self) -> str:
+        # content fingerprints: a model swapped in place never serves stale cache entries
+        return "|".join([self.name, self.settings_key(), "cap=1.5n+10",
+                         *(f"{r.spec.name}@{r.revision}#{r.fingerprint()[:16]}" for r in self._resolved.values())])
+
+    def _direction(self, src: str, tgt: str) -> tuple[str, str]:
+        if (src, tgt) not in self._resolved:
+            raise EngineError(f"engine {self.name!r} has no model for {src}->{tgt}")
+        return (src, tgt)
+
+
+class MarianEngine(OpusMtEngine):
     """en<->id back-translation and forced-decoding scores with two MarianMT models."""
 
     name = "marian"
@@ -131,21 +151,8 @@ class MarianEngine(Engine):
             model.to(self.device)
         return tokenizer, model
 
-    @property
-    def models(self) -> tuple[ModelInfo, ...]:
-        return tuple(r.info for r in self._resolved.values())
-
     def settings_key(self) -> str:
         return f"beams={self.num_beams}"
-
-    def cache_identity(self) -> str:
-        return "|".join([self.name, self.settings_key(), "cap=1.5n+10",
-                         *(f"{r.spec.name}@{r.revision}#{r.fingerprint()[:16]}" for r in self._resolved.values())])
-
-    def _direction(self, src: str, tgt: str) -> tuple[str, str]:
-        if (src, tgt) not in self._models:
-            raise EngineError(f"engine {self.name!r} has no model for {src}->{tgt}")
-        return (src, tgt)
 
     def _pad(self, rows: list[list[int]], pad_id: int) -> tuple[Any, Any]:
         torch = self._torch

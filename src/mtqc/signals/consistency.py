@@ -114,7 +114,7 @@ class ConsistencySignal(Signal):
 
     def _name_variants(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
         mentions: dict[str, list[Mention]] = defaultdict(list)
-        for mention, m in self._mentions(texts, _NAME_TOKEN):
+        for mention, _ in self._mentions(texts, _NAME_TOKEN):
             if mention.start == 0 and zipf_en(mention.text.lower()) >= 3.0:
                 continue  # a capitalised common word opening a sentence
             if zipf_en(mention.text.lower()) < 3.0:
