@@ -29,7 +29,12 @@ def test_dateline_and_boilerplate_are_kept_unscored() -> None:
     assert article.segments[1].text.startswith("The West Java")
     boiler = [s for s in article.segments if s.kind == "boilerplate"]
     assert boiler and all(not s.scored for s in boiler)
-    assert all("automatically generated" not in s.text for s in article.scored_segments)
+    assert all("machine translated" not in s.text for s in article.scored_segments)
+
+
+def test_a_cut_off_disclaimer_listing_language_versions_is_boilerplate() -> None:
+    article = segment("The bridge opened on Monday.\n\nThe English, Korean and Thai versions are produced autom")
+    assert [s.kind for s in article.segments] == ["sentence", "boilerplate"]
 
 
 def test_quoted_sentences_are_split_and_abbreviations_are_not() -> None:

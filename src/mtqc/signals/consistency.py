@@ -4,9 +4,9 @@ Machine translation renders each sentence on its own, so one person, place or co
 comes out several ways in one article. Each mechanism below finds a family of renderings of one
 thing, and flags the minority rendering(s), pointing to the others:
 
-* name variants: a proper name spelled two ways ("Syafrin"/"Safrin", "Budi"/"Budie");
+* name variants: a proper name spelled two ways ("Sutanto"/"Suttanto", "Budi"/"Budie");
 * place-name order: "Jakarta Pusat" beside "Central Jakarta", or local places named in English
-  order ("North Kembangan") in an article that keeps the Indonesian order elsewhere;
+  order ("North Mampang") in an article that keeps the Indonesian order elsewhere;
 * glossary concepts named by both their Indonesian and their English form ("IHSG" and "JCI");
 * one currency written two ways ("Rp" and "IDR");
 * noun phrases for one entity with near-synonymous heads ("North Korean fugitives" / "the escape
