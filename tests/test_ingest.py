@@ -101,3 +101,11 @@ def test_markdown_headings_are_scored_without_their_marker(tmp_path: Path) -> No
     heading = article.segments[0]
     assert heading.kind == "heading" and heading.text == "Floods Hit Bekasi" and heading.scored
     assert [s.text for s in article.segments[1:]] == ["The river rose on Monday.", "Schools were closed."]
+
+
+def test_a_very_long_paragraph_is_segmented_in_chunks_without_losing_sentences() -> None:
+    sentences = [f"Officials in district number {i} said the water had receded by Tuesday." for i in range(400)]
+    text = " ".join(sentences)  # ~28,000 characters, one paragraph
+    article = segment(text)
+    assert [s.text for s in article.segments] == sentences
+    assert all(text[s.start:s.end] == s.text for s in article.segments)

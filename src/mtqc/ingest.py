@@ -155,6 +155,26 @@ def _is_abbreviation(token: str) -> bool:
     return zipf_id(lower) > zipf_en(lower) and zipf_en(lower) < 3.0
 
 
+_CHUNK_CHARS = 2000
+
+
+def _pysbd_pieces(paragraph: str) -> list[str]:
+    """pysbd's sentences, fed in chunks: it slows down superlinearly on very long paragraphs.
+
+    Chunks end at a sentence-final punctuation mark followed by a space where there is one, so
+    the chunking itself rarely splits a sentence.
+    """
+    pieces: list[str] = []
+    rest = paragraph
+    while len(rest) > _CHUNK_CHARS:
+        window = rest[:_CHUNK_CHARS]
+        cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "))
+        cut = cut + 1 if cut > _CHUNK_CHARS // 4 else _CHUNK_CHARS
+        pieces += _segmenter().segment(rest[:cut])
+        rest = rest[cut:]
+    return pieces + _segmenter().segment(rest)
+
+
 def _split_sentences(paragraph: str) -> list[tuple[int, int]]:
     """Sentence spans within a paragraph.
 
@@ -163,7 +183,7 @@ def _split_sentences(paragraph: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     cursor = 0
-    for piece in _segmenter().segment(paragraph):
+    for piece in _pysbd_pieces(paragraph):
         stripped = piece.strip()
         if not stripped:
             continue
