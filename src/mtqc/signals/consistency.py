@@ -262,12 +262,13 @@ class ConsistencySignal(Signal):
                     suggestion = by_head[counts.most_common(1)[0][0]][0].text
                 for head in to_flag:
                     others = "', '".join(sorted({by_head[h][0].text for h in group if h != head}))
-                    mentions = [m for m in by_head[head] if not self._glossary_hint(ctx, [m])]
-                    out += self._flag_all(
-                        mentions,
-                        f"'{by_head[head][0].text}' and '{others}' look like one concept rendered differently in this article.",
-                        suggestion,
-                    )
+                    for m in by_head[head]:
+                        if self._glossary_hint(ctx, [m]):
+                            continue  # a known wrong rendering: the terminology signal flags it
+                        out += self._flag_all(
+                            [m], f"'{m.text}' and '{others}' look like one concept rendered differently in this article.",
+                            suggestion,
+                        )
         return out
 
     def _same_concept_groups(self, heads: list[str], by_head: dict[str, list[Mention]], back: dict[str, str],
