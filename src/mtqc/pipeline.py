@@ -6,16 +6,16 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
+from .cache import Cache
 from .config import Settings
+from .embeddings import embedding_model_label
 from .engines import EngineChoice, select_engine
+from .errors import EngineError
 from .glossary import Glossary, load_glossaries
-from .ingest import Article, load_article, segment, check_english
+from .ingest import Article, check_english, load_article, segment
+from .lm import load_lm
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
-from .cache import Cache
-from .embeddings import embedding_model_label
-from .errors import EngineError
-from .lm import load_lm
 from .signals import BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
 from .signals.fluency import NgramFluencySignal
 from .signals.lm_fluency import LMFluencySignal
@@ -64,12 +64,15 @@ class Checker:
 
     def signature(self) -> Signature:
         engine = self.engine_choice.engine
+        models = [str(m) for m in engine.models]
+        models += [str(s.lm.info) for s in self.active_signals if isinstance(s, LMFluencySignal)]
+        embedder = embedding_model_label()  # used by the round-trip and consistency signals
+        if embedder:
+            models.append(embedder)
         return Signature(
             version=__version__,
             engine=engine.name + (f"({engine.settings_key()})" if engine.settings_key() else ""),
-            models=tuple(str(m) for m in engine.models) + tuple(
-                str(s.lm.info) for s in self.active_signals if isinstance(s, LMFluencySignal)
-            ) + ((embedding_model_label(),) if any(s.name == "roundtrip" for s in self.active_signals) else ()),
+            models=tuple(models),
             thresholds=tuple(
                 (f"{s.name}.{k}", v) for s in self.active_signals for k, v in sorted(s.thresholds.items())
             ),
