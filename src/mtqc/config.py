@@ -26,16 +26,21 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _int(env: Mapping[str, str], key: str, default: int | None) -> int | None:
+def _int_or_none(env: Mapping[str, str], key: str) -> int | None:
     raw = env.get(key)
     if not raw:
-        return default
+        return None
     try:
         return int(raw)
     except ValueError:
         from .errors import UsageError
 
         raise UsageError(f"environment variable {key}={raw!r} is not a whole number") from None
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    value = _int_or_none(env, key)
+    return default if value is None else value
 
 
 def _default_cache_dir(env: Mapping[str, str]) -> Path:
@@ -72,7 +77,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Set
         offline=_truthy(env.get(ENV_OFFLINE)) or _truthy(env.get(ENV_HF_OFFLINE)),
         max_bytes=_int(env, ENV_MAX_BYTES, DEFAULT_MAX_BYTES),
         device=env.get(ENV_DEVICE) or "auto",
-        threads=_int(env, ENV_THREADS, None),
+        threads=_int_or_none(env, ENV_THREADS),
         beams=_int(env, ENV_BEAMS, 1),
         batch_size=_int(env, ENV_BATCH_SIZE, 32),
     )

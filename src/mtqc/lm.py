@@ -37,7 +37,7 @@ class CausalLM:
         hf_logging.disable_progress_bar()  # a report, not a download log, belongs on the terminal
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path)
-            self.model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()
+            self.model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()  # type: ignore[arg-type]
         except (OSError, ValueError) as exc:
             raise EngineError(f"cannot load language model from {path}: {str(exc).splitlines()[0]}") from exc
         if not getattr(self.tokenizer, "is_fast", False):

@@ -109,16 +109,16 @@ class Checker:
         results: list[SentenceResult] = []
         scored_index = {id(s): i for i, s in enumerate(scored)}
         for index, seg in enumerate(article.segments):
-            i = scored_index.get(id(seg))
-            if i is None:
+            pos = scored_index.get(id(seg))
+            if pos is None:
                 results.append(SentenceResult(index, seg.text, seg.start, seg.end, False, seg.kind))
                 continue
             results.append(SentenceResult(
                 index, seg.text, seg.start, seg.end, True, seg.kind,
-                backtranslation=backtranslations[i] if backtranslations else None,
-                roundtrip=roundtrips[i] if roundtrips else None,
-                signals=values[i],
-                flags=merge_flags(flags[i]),
+                backtranslation=backtranslations[pos] if backtranslations else None,
+                roundtrip=roundtrips[pos] if roundtrips else None,
+                signals=values[pos],
+                flags=merge_flags(flags[pos]),
             ))
         all_flags = [f for r in results for f in r.flags]
         words = article.word_count

@@ -148,7 +148,7 @@ class MarianEngine(OpusMtEngine):
             ) from exc
         model.eval()
         if self.device != "cpu":
-            model.to(self.device)
+            model.to(self.device)  # type: ignore[arg-type]
         return tokenizer, model
 
     def settings_key(self) -> str:

@@ -58,9 +58,9 @@ class UntranslatedSignal(Signal):
                 if word.isupper() and len(word) >= 2:
                     if next_is_name(words, i, text):
                         continue  # an abbreviation that is part of a name: "DKI Jakarta"
-                    flag = self._acronym_flag(word, start, end, ctx, reported_acronyms)
-                    if flag:
-                        flags.append(flag)
+                    acronym_flag = self._acronym_flag(word, start, end, ctx, reported_acronyms)
+                    if acronym_flag:
+                        flags.append(acronym_flag)
                     continue
                 if not self._is_indonesian(word):
                     continue
