@@ -11,7 +11,9 @@ from mtqc.engines.base import Engine, TokenScores
 from mtqc.glossary import Glossary, parse_stanzas
 from mtqc.ingest import segment
 from mtqc.signals import ArticleContext
-from mtqc.signals.consistency import ConsistencySignal, _one_char_variant
+from collections import Counter
+
+from mtqc.signals.consistency import ConsistencySignal, _minority, _one_char_variant
 
 from .helpers import run_signal
 
@@ -39,6 +41,22 @@ def test_a_name_spelled_two_ways_flags_the_minority_spelling() -> None:
 )
 def test_one_char_variant(a: str, b: str, same: bool) -> None:
     assert _one_char_variant(a, b) is same
+
+
+@pytest.mark.parametrize(
+    ("counts", "rarer_first", "flagged"),
+    [({"Rp": 3, "IDR": 1}, ["IDR", "Rp"], ["IDR"]), ({"Rp": 1, "IDR": 1}, ["IDR", "Rp"], ["IDR"]),
+     ({"Rp": 1, "IDR": 1}, ["Rp", "IDR"], ["Rp"]), ({"Rp": 2}, ["Rp"], [])],
+)
+def test_minority_flags_all_but_the_majority_and_ties_go_against_the_rarer(
+    counts: dict[str, int], rarer_first: list[str], flagged: list[str]
+) -> None:
+    assert _minority(Counter(counts), rarer_first) == flagged
+
+
+def test_a_tie_between_spellings_flags_the_one_rarer_in_both_languages() -> None:
+    text = "Mayor Budi Santoso opened the market. Budie Santoso said it cost little."
+    assert _flags(text) == [("Budie", "Budi")]
 
 
 def test_place_name_order_is_one_convention_per_article() -> None:

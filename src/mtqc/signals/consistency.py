@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..errors import EngineError
 from ..glossary import _term_pattern
@@ -77,11 +77,12 @@ def _one_char_variant(a: str, b: str) -> bool:
     return len(ops) == 1 and ops[0][0] in ("insert", "delete") and max(ops[0][2] - ops[0][1], ops[0][4] - ops[0][3]) == 1
 
 
-def _minority(counts: Counter[str], rarer_first: Iterable[str]) -> list[str]:
-    """Renderings to flag: all but the most frequent; ties go against the first of `rarer_first`."""
+def _minority(counts: Counter[str], rarer_first: Sequence[str]) -> list[str]:
+    """Renderings to flag: all but the most frequent; a tie keeps the one listed last in `rarer_first`."""
     if len(counts) < 2:
         return []
-    ranked = sorted(counts, key=lambda k: (-counts[k], list(rarer_first).index(k) if k in rarer_first else -1))
+    order = {k: i for i, k in enumerate(rarer_first)}
+    ranked = sorted(counts, key=lambda k: (-counts[k], -order.get(k, len(order))))
     return ranked[1:]
 
 
@@ -115,9 +116,7 @@ class ConsistencySignal(Signal):
     def _name_variants(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
         mentions: dict[str, list[Mention]] = defaultdict(list)
         for mention, _ in self._mentions(texts, _NAME_TOKEN):
-            if mention.start == 0 and zipf_en(mention.text.lower()) >= 3.0:
-                continue  # a capitalised common word opening a sentence
-            if zipf_en(mention.text.lower()) < 3.0:
+            if zipf_en(mention.text.lower()) < 3.0:  # common words are not names, capitalised or not
                 mentions[mention.text].append(mention)
         names = sorted(mentions)
         out: list[tuple[int, Flag]] = []
