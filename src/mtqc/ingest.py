@@ -234,8 +234,12 @@ def _classify_paragraph(para: str) -> str | None:
     return None
 
 
-def segment(text: str, source: str = "<text>", *, markdown: bool = False) -> Article:
-    """Split article text into metadata and located segments."""
+def segment(text: str, source: str = "<text>", *, guess_headline: bool = True) -> Article:
+    """Split article text into metadata and located segments.
+
+    `guess_headline`: plain text marks no headings, so a short first line without final
+    punctuation is taken as the headline; Markdown and HTML say so themselves.
+    """
     metadata: dict[str, str] = {}
     body_start = 0
     # leading "# key: value" lines are metadata; blank lines among them are skipped
@@ -271,7 +275,7 @@ def segment(text: str, source: str = "<text>", *, markdown: bool = False) -> Art
                 sentence = sentence[d_end:]
             kind = "boilerplate" if _BOILERPLATE.search(sentence) else "sentence"
             segments.append(Segment(sentence, abs_start, abs_end, kind, p_index))
-    if markdown is False and segments and segments[0].kind == "sentence" and _looks_like_headline(segments[0].text):
+    if guess_headline and segments and segments[0].kind == "sentence" and _looks_like_headline(segments[0].text):
         first = segments[0]
         segments[0] = Segment(first.text, first.start, first.end, "heading", first.paragraph)
     return Article(source=source, text=text, metadata=metadata, segments=tuple(segments))
@@ -289,9 +293,9 @@ def load_article(path: Path, max_bytes: int) -> Article:
         text = html_to_text(raw)
         if not text.strip():
             raise InputError(f"{path}: the HTML has no article text")
-        article = segment(text, str(path), markdown=True)
+        article = segment(text, str(path), guess_headline=False)
     else:
-        article = segment(raw, str(path), markdown=suffix in (".md", ".markdown"))
+        article = segment(raw, str(path), guess_headline=suffix not in (".md", ".markdown"))
     if not article.scored_segments:
         raise InputError(f"{path}: no article text found (only headers or boilerplate)")
     check_english(article)
