@@ -72,6 +72,7 @@ def test_html_body_is_extracted_without_scripts_or_navigation() -> None:
         (b"   \n\n\t ", "empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
         ("Caf\u00e9 owners said the road was closed.".encode("latin-1"), "UTF-8"),
+        ("The road was closed.".encode("utf-16"), "UTF-16"),
         ("Pemerintah provinsi menyatakan bahwa banjir telah surut dan warga sudah kembali ke rumah masing-masing.".encode(), "English"),
     ],
 )

@@ -83,6 +83,8 @@ def read_text(path: Path, max_bytes: int) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: UTF-16 text, expected UTF-8; convert it, e.g. `iconv -f utf-16 -t utf-8`")
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: binary file, expected UTF-8 text, Markdown or HTML")
     try:
