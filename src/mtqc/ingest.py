@@ -83,7 +83,8 @@ def read_text(path: Path, max_bytes: int) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    # a UTF-16 byte-order mark, and the NUL bytes that UTF-16 gives Latin text
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") and data.count(b"\x00", 2, 8194) * 4 >= min(len(data) - 2, 8192):
         raise InputError(f"{path}: UTF-16 text, expected UTF-8; convert it, e.g. `iconv -f utf-16 -t utf-8`")
     if b"\x00" in data[:8192]:
         raise InputError(f"{path}: binary file, expected UTF-8 text, Markdown or HTML")
