@@ -105,3 +105,13 @@ def test_batch_on_a_clean_folder_exits_0(tmp_path: Path) -> None:
     code, _, _ = _run("batch", str(src), "--out", str(tmp_path / "out"))
     assert code == 0
     assert {p.name for p in (tmp_path / "out").glob("*.json")} == {"a.json", "a_txt.json", "summary.json"}  # sorted: a.md first
+
+
+def test_disable_turns_a_signal_off_and_the_signature_says_so(article_path: Path, tmp_path: Path) -> None:
+    code, _, _ = _run("check", str(article_path), "--disable", "mechanics", "--disable", "fluency",
+                      "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"), "-q")
+    assert code == 0
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert {f["signal"] for s in data["sentences"] for f in s["flags"]} <= {"untranslated", "terminology", "consistency"}
+    assert "signals:untranslated,terminology,consistency|" in data["signature"]
+    assert _run("check", str(article_path), "--disable", "nonsense")[0] == 2

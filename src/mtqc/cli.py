@@ -13,6 +13,7 @@ from . import __version__
 from .config import Settings, load_settings
 from .engines import ENGINE_NAMES
 from .errors import InputError, MtqcError, UsageError
+from .signals import SIGNALS
 
 if TYPE_CHECKING:
     from .pipeline import Checker
@@ -75,6 +76,8 @@ def _common_check_options(func: F) -> F:
                      help="Beam size for back-translation [env MTQC_BEAMS; default 1, greedy]."),
         click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
                      help="Exit 1 when an article scores below this."),
+        click.option("--disable", "disabled", multiple=True, type=click.Choice(sorted(SIGNALS)),
+                     help="Turn a signal off; repeatable."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -92,7 +95,7 @@ def _make_checker(opts: dict[str, Any]) -> "Checker":
 
     settings = _settings(opts["models_dir"], opts["offline"], opts["no_cache"], opts["device"], opts["threads"], opts["beams"])
     return Checker.create(settings, engine=opts["engine"], glossaries=opts["glossaries"],
-                          builtin_glossary=not opts["no_builtin_glossary"])
+                          builtin_glossary=not opts["no_builtin_glossary"], disabled=opts["disabled"])
 
 
 @main.command()

@@ -10,7 +10,7 @@ from .cache import Cache
 from .config import Settings
 from .embeddings import embedding_model_label
 from .engines import EngineChoice, select_engine
-from .errors import EngineError
+from .errors import EngineError, UsageError
 from .glossary import Glossary, load_glossaries
 from .ingest import Article, check_english, load_article, segment
 from .lm import load_lm
@@ -39,6 +39,7 @@ class Checker:
         engine: str = "auto",
         glossaries: Sequence[Path] = (),
         builtin_glossary: bool = True,
+        disabled: Sequence[str] = (),
     ) -> "Checker":
         glossary = load_glossaries(glossaries, include_builtin=builtin_glossary)
         choice = select_engine(engine, settings)
@@ -53,6 +54,12 @@ class Checker:
                 notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
             else:
                 signals = [LMFluencySignal(lm) if s.name == NgramFluencySignal.name else s for s in signals]
+        unknown = set(disabled) - set(SIGNALS)
+        if unknown:
+            raise UsageError(f"unknown signal(s) {sorted(unknown)}; known: {', '.join(sorted(SIGNALS))}")
+        # the LM signal stands in for `fluency`: disabling either disables both
+        off = set(disabled) | ({"fluency", "lm_fluency"} if {"fluency", "lm_fluency"} & set(disabled) else set())
+        signals = [s for s in signals if s.name not in off]
         # model outputs that signals compute (embeddings, LM scores) are cached like translations
         cache = Cache.for_settings(settings) if settings.use_cache else None
         return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache)
