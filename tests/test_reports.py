@@ -70,6 +70,18 @@ def test_html_escapes_article_text_and_shows_flags(checker: Checker) -> None:
     assert "http://" not in html.replace("http-equiv", "") and "https://" not in html  # self-contained
 
 
+def test_html_lists_the_worst_sentences_first_with_links(checker: Checker) -> None:
+    report = checker.check_text(ARTICLE, "flood.txt")
+    html = render_html(report)
+    start = html.index("Start here")
+    links = [int(x) for x in __import__("re").findall(r'href="#s(\d+)"', html[start:html.index('id="only-flagged"')])]
+    weights = {"minor": 1, "major": 5, "critical": 10}
+    penalty = {s.index: sum(weights[f.severity] for f in s.flags) for s in report.sentences}
+    assert links and [penalty[i] for i in links] == sorted((penalty[i] for i in links), reverse=True)
+    assert max(penalty.values()) == penalty[links[0]]
+    assert all(f'id="s{i}"' in html for i in links)
+
+
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:
     target = tmp_path / "r.json"
     target.write_text("old", encoding="utf-8")

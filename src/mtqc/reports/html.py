@@ -53,8 +53,18 @@ def _environment() -> Environment:
     return env
 
 
+def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
+    """The flagged sentences with the largest MQM penalty, for the editor to start with."""
+    from ..scoring import SEVERITY_WEIGHTS
+
+    flagged = [s for s in report.sentences if s.flags]
+    return sorted(flagged, key=lambda s: -sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags))[:n]
+
+
 def render_html(report: ArticleReport) -> str:
-    return _environment().get_template("report.html.j2").render(report=report, counts=report.counts())
+    return _environment().get_template("report.html.j2").render(
+        report=report, counts=report.counts(), worst=worst_sentences(report)
+    )
 
 
 def render_index(rows: Sequence[dict[str, Any]], title: str, signature: str, skipped: Sequence[str]) -> str:
