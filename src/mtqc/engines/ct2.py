@@ -94,12 +94,9 @@ class CTranslate2Engine(OpusMtEngine):
     def __init__(self, settings: Settings, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  num_beams: int = DEFAULT_NUM_BEAMS, directions: Sequence[tuple[str, str]] = DIRECTIONS,
                  compute_type: str | None = None) -> None:
-        from ..models import ct2_dir, locate_models, translation_model_name
+        from ..models import ct2_dir
 
-        self.batch_size = max(1, int(batch_size))
-        self.num_beams = max(1, int(num_beams))
-        found = locate_models([translation_model_name(*d) for d in directions], settings)
-        self._resolved = dict(zip(directions, found))
+        self._locate(settings, directions, batch_size, num_beams)
         try:
             import ctranslate2
             import sentencepiece

@@ -96,6 +96,16 @@ class OpusMtEngine(Engine):
         return "|".join([self.name, self.settings_key(), "cap=1.5n+10",
                          *(f"{r.spec.name}@{r.revision}#{r.fingerprint()[:16]}" for r in self._resolved.values())])
 
+    def _locate(self, settings: Settings, directions: Sequence[tuple[str, str]], batch_size: int,
+                num_beams: int) -> None:
+        """Decoding settings, and every model found before a heavy import: a missing one fails in milliseconds."""
+        from ..models import locate_models, translation_model_name
+
+        self.batch_size = max(1, int(batch_size))
+        self.num_beams = max(1, int(num_beams))
+        found = locate_models([translation_model_name(*d) for d in directions], settings)
+        self._resolved = dict(zip(directions, found))
+
     def _direction(self, src: str, tgt: str) -> tuple[str, str]:
         if (src, tgt) not in self._resolved:
             raise EngineError(f"engine {self.name!r} has no model for {src}->{tgt}")
@@ -109,13 +119,7 @@ class MarianEngine(OpusMtEngine):
 
     def __init__(self, settings: Settings, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  num_beams: int = DEFAULT_NUM_BEAMS, directions: Sequence[tuple[str, str]] = DIRECTIONS) -> None:
-        from ..models import locate_models, translation_model_name
-
-        self.batch_size = max(1, int(batch_size))
-        self.num_beams = max(1, int(num_beams))
-        # find every model before importing torch: a missing model fails in milliseconds
-        found = locate_models([translation_model_name(*d) for d in directions], settings)
-        self._resolved = dict(zip(directions, found))
+        self._locate(settings, directions, batch_size, num_beams)
         try:
             import torch
             import transformers
