@@ -78,6 +78,10 @@ def _common_check_options(func: F) -> F:
                      help="Exit 1 when an article scores below this."),
         click.option("--disable", "disabled", multiple=True, type=click.Choice(sorted(SIGNALS)),
                      help="Turn a signal off; repeatable."),
+        click.option("--calibration", "calibration", type=click.Path(path_type=Path), default=None,
+                     help="Calibration file from `mtqc calibrate` [default: the shipped one, fitted on annotated news]."),
+        click.option("--no-calibration", is_flag=True,
+                     help="Report the signals' own flags, uncalibrated, with a flag-count score."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -94,8 +98,11 @@ def _make_checker(opts: dict[str, Any]) -> "Checker":
     from .pipeline import Checker
 
     settings = _settings(opts["models_dir"], opts["offline"], opts["no_cache"], opts["device"], opts["threads"], opts["beams"])
+    if opts.get("calibration") and opts.get("no_calibration"):
+        raise UsageError("--calibration and --no-calibration contradict each other; give one")
     return Checker.create(settings, engine=opts["engine"], glossaries=opts["glossaries"],
-                          builtin_glossary=not opts["no_builtin_glossary"], disabled=opts["disabled"])
+                          builtin_glossary=not opts["no_builtin_glossary"], disabled=opts["disabled"],
+                          calibration=opts.get("calibration"), calibrated=not opts.get("no_calibration"))
 
 
 @main.command()
@@ -172,6 +179,106 @@ def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if fail_under is not None and any(i.score is not None and i.score < fail_under for i in checked):
         raise click.exceptions.Exit(EXIT_UNDER_THRESHOLD)
+
+
+def _check_gold(checker: "Checker", golds: list[Any], label: str) -> list[Any]:
+    """Check every annotated article, with a progress bar on a terminal."""
+    from rich.progress import Progress
+
+    reports = []
+    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
+        task = progress.add_task(label, total=len(golds))
+        for gold in golds:
+            reports.append(checker.check_file(gold.article_path))
+            progress.advance(task)
+    return reports
+
+
+@main.command("eval")
+@click.argument("gold_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--folds", type=click.IntRange(2, 50), default=None,
+              help="Cross-validate the calibration grouped by article, K folds (fits on the other folds).")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for fitting (with --folds).")
+@click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write each article's JSON report here (the held-out ones with --folds).")
+@_common_check_options
+@handle_errors
+def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, seed: int,
+                 reports_dir: Path | None, fail_under: float | None, **opts: Any) -> None:
+    """Measure mtqc on annotated articles (folders of *.gold.json beside the articles)."""
+    import json
+
+    from .evaluation import evaluate, load_gold_dirs
+    from .reports import write_json
+
+    golds = load_gold_dirs(list(gold_dirs))
+    if folds is not None:
+        from .training import cross_validate
+
+        if opts.get("calibration") or opts.get("no_calibration"):
+            raise UsageError("--folds fits its own calibrations; drop --calibration/--no-calibration")
+        checker = _make_checker({**opts, "no_calibration": True})
+        raw = _check_gold(checker, golds, "checking")
+        result, major, reports = cross_validate(golds, raw, folds=folds, seed=seed)
+        how = f"{folds}-fold cross-validation grouped by article (each article scored by a calibration fitted without it)"
+    else:
+        checker = _make_checker(opts)
+        reports = _check_gold(checker, golds, "checking")
+        pairs = list(zip(golds, reports))
+        result, major = evaluate(pairs, "minor"), evaluate(pairs, "major")
+        cal = checker.calibration
+        how = f"calibration {cal.label}" if cal else "uncalibrated signal flags"
+    if reports_dir is not None:
+        for gold, report in zip(golds, reports):
+            write_json(report, reports_dir / f"{Path(gold.name).stem}.json")
+    payload = {"evaluated_with": how, "engine": checker.engine_choice.engine.name,
+               "signature": str(checker.signature()), "all_flags": result.to_dict(), "major_flags": major.to_dict()}
+    if as_json:
+        click.echo(json.dumps(payload, indent=2))
+        return
+    from .terminal import print_eval
+
+    print_eval(result, major, how, Console())
+
+
+@main.command()
+@click.argument("gold_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_path", type=click.Path(path_type=Path), required=True, help="Calibration file to write.")
+@click.option("--name", default=None, help="Name recorded in the file and in report signatures [default: the file stem].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--max-false-flag-rate", type=click.FloatRange(0.0, 1.0), default=0.20, show_default=True,
+              help="Flag threshold: at most this share of clean sentences flagged (out of fold).")
+@click.option("--major-precision", type=click.FloatRange(0.0, 1.0), default=0.90, show_default=True,
+              help="Major threshold: at least this share of major-flagged sentences really erroneous (out of fold).")
+@_common_check_options
+@handle_errors
+def calibrate(gold_dirs: tuple[Path, ...], out_path: Path, name: str | None, seed: int, max_false_flag_rate: float,
+              major_precision: float, fail_under: float | None, **opts: Any) -> None:
+    """Fit a calibration on annotated articles; use it with `--calibration FILE`."""
+    from .atomic import write_atomic
+    from .evaluation import load_gold_dirs
+    from .training import corpus_sha256, fit_calibration, samples_for
+
+    if opts.get("calibration"):
+        raise UsageError("calibrate fits a calibration from the signals' own flags; drop --calibration")
+    golds = load_gold_dirs(list(gold_dirs))
+    inputs = {g.article_path.resolve() for g in golds} | {g.gold_path.resolve() for g in golds}
+    if out_path.resolve() in inputs:
+        raise UsageError(f"{out_path}: is one of the annotated inputs; write the calibration elsewhere")
+    checker = _make_checker({**opts, "no_calibration": True})
+    raw = _check_gold(checker, golds, "checking")
+    samples = [s for g, r in zip(golds, raw) for s in samples_for(g, r)]
+    cal = fit_calibration(
+        samples, name=name or out_path.stem, seed=seed, max_false_flag_rate=max_false_flag_rate,
+        major_precision=major_precision,
+        provenance={"data_sha256": corpus_sha256(golds), "data": sorted(d.name for d in gold_dirs),
+                    "engine": checker.engine_choice.engine.name, "signature": str(checker.signature())},
+    )
+    write_atomic(out_path, cal.to_json())
+    click.echo(f"wrote {out_path}: {cal.provenance['sentences']} sentences from {cal.provenance['articles']} articles, "
+               f"{len(cal.features)} features; flag at p_error >= {cal.flag_threshold:.3f}, "
+               f"major at p_major >= {cal.major_threshold:.3f}")
 
 
 @main.group()

@@ -28,3 +28,11 @@ class ReportError(MtqcError):
 
 class UsageError(MtqcError):
     """Options that make no sense together."""
+
+
+class CalibrationError(MtqcError):
+    """A calibration file cannot be read, or annotated data cannot be calibrated on."""
+
+
+class GoldError(MtqcError):
+    """An annotation folder or file is missing or not in the annotation format."""

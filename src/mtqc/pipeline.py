@@ -1,12 +1,13 @@
 """The pipeline: ingest, back-translate (when an engine can), run the signals, score."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
 from . import __version__
 from .cache import Cache
+from .calibration import Calibration, calibrate_report, load_calibration
 from .config import Settings
 from .embeddings import embedding_model_label
 from .engines import EngineChoice, select_engine
@@ -30,6 +31,7 @@ class Checker:
     signals: Sequence[Signal]
     settings: Settings = field(default_factory=Settings)
     cache: Cache | None = None  # model outputs computed by signals (embeddings, LM scores)
+    calibration: Calibration | None = None  # None: the signals' own flags and the flag-count score
 
     @classmethod
     def create(
@@ -40,7 +42,13 @@ class Checker:
         glossaries: Sequence[Path] = (),
         builtin_glossary: bool = True,
         disabled: Sequence[str] = (),
+        calibration: Path | None = None,
+        calibrated: bool = True,
     ) -> "Checker":
+        """A checker; `calibration` names a calibration file (default: the shipped one).
+
+        `calibrated=False` reports the signals' own flags, uncalibrated (what `mtqc calibrate` learns from).
+        """
         glossary = load_glossaries(glossaries, include_builtin=builtin_glossary)
         choice = select_engine(engine, settings)
         notes = list(choice.notes)
@@ -62,7 +70,12 @@ class Checker:
         signals = [s for s in signals if s.name not in off]
         # model outputs that signals compute (embeddings, LM scores) are cached like translations
         cache = Cache.for_settings(settings) if settings.use_cache else None
-        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache)
+        cal = load_calibration(calibration) if calibrated else None
+        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache, cal)
+
+    def uncalibrated(self) -> "Checker":
+        """The same checker reporting the signals' own flags (for fitting and cross-validation)."""
+        return replace(self, calibration=None)
 
     @property
     def active_signals(self) -> list[Signal]:
@@ -76,7 +89,7 @@ class Checker:
         embedder = embedding_model_label()  # used by the round-trip and consistency signals
         if embedder:
             models.append(embedder)
-        return Signature(
+        signature = Signature(
             version=__version__,
             engine=engine.name + (f"({engine.settings_key()})" if engine.settings_key() else ""),
             models=tuple(models),
@@ -86,6 +99,12 @@ class Checker:
             glossaries=self.glossary.names,
             signals=tuple(s.name for s in self.active_signals),
             weights=tuple(SEVERITY_WEIGHTS.items()),
+        )
+        if self.calibration is None:
+            return signature
+        return replace(
+            signature, calibration=self.calibration.label,
+            thresholds=signature.thresholds + self.calibration.thresholds(),
         )
 
     def check_file(self, path: Path) -> ArticleReport:
@@ -108,10 +127,12 @@ class Checker:
 
         values: list[dict[str, float]] = [{} for _ in scored]
         flags: list[list[Flag]] = [[] for _ in scored]
+        hints: list[list[Flag]] = [[] for _ in scored]
         for signal in self.active_signals:
             for i, output in enumerate(signal.run(ctx)):
                 values[i].update(output.values)
                 flags[i].extend(output.flags)
+                hints[i].extend(output.hints)
 
         results: list[SentenceResult] = []
         scored_index = {id(s): i for i, s in enumerate(scored)}
@@ -126,17 +147,19 @@ class Checker:
                 roundtrip=roundtrips[pos] if roundtrips else None,
                 signals=values[pos],
                 flags=merge_flags(flags[pos]),
+                candidates=tuple(hints[pos]),
             ))
         all_flags = [f for r in results for f in r.flags]
         words = article.word_count
-        return ArticleReport(
+        raw = ArticleReport(
             mtqc_version=__version__,
             source=article.source,
             engine=engine.name,
             score=mqm_score(all_flags, words),
-            signature=self.signature(),
+            signature=self.uncalibrated().signature(),
             sentences=tuple(results),
             metadata=dict(article.metadata),
             skipped=self.engine_choice.notes,
             word_count=words,
         )
+        return calibrate_report(raw, self.calibration) if self.calibration else raw

@@ -24,6 +24,9 @@ class Flag:
     message: str
     suggestion: str | None = None
     signal: str = ""
+    # calibrated probability behind the flag: of a major error when severity is major or
+    # critical, of any error otherwise; None when the report was not calibrated
+    probability: float | None = None
 
     def __post_init__(self) -> None:
         if self.type not in FLAG_TYPES:
@@ -41,6 +44,7 @@ class Flag:
             "message": self.message,
             "suggestion": self.suggestion,
             "signal": self.signal,
+            "probability": None if self.probability is None else round(self.probability, 4),
         }
 
 
@@ -58,6 +62,12 @@ class SentenceResult:
     roundtrip: str | None = None
     signals: dict[str, float] = field(default_factory=dict)
     flags: tuple[Flag, ...] = ()
+    # calibrated probabilities that an editor would mark this sentence erroneous / major
+    p_error: float | None = None
+    p_major: float | None = None
+    # what signals raised that is not shown as a flag: weaker hints, or flags that the
+    # calibration judged unlikely to be errors (kept for transparency and re-calibration)
+    candidates: tuple[Flag, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +81,9 @@ class SentenceResult:
             "roundtrip": self.roundtrip,
             "signals": {k: round(v, 4) for k, v in self.signals.items()},
             "flags": [f.to_dict() for f in self.flags],
+            "p_error": None if self.p_error is None else round(self.p_error, 4),
+            "p_major": None if self.p_major is None else round(self.p_major, 4),
+            "candidates": [f.to_dict() for f in self.candidates],
         }
 
 
@@ -85,6 +98,7 @@ class Signature:
     glossaries: tuple[str, ...]
     signals: tuple[str, ...]
     weights: tuple[tuple[str, float], ...]
+    calibration: str | None = None  # "name@sha256-prefix" of the calibration file, None = uncalibrated
 
     def __str__(self) -> str:
         parts = [
@@ -95,6 +109,7 @@ class Signature:
             "glossaries:" + (",".join(self.glossaries) or "none"),
             "weights:" + ",".join(f"{k}={v:g}" for k, v in self.weights),
             "thresholds:" + ",".join(f"{k}={v:g}" for k, v in self.thresholds),
+            "calibration:" + (self.calibration or "none"),
         ]
         return "|".join(parts)
 
@@ -107,6 +122,7 @@ class Signature:
             "glossaries": list(self.glossaries),
             "signals": list(self.signals),
             "weights": dict(self.weights),
+            "calibration": self.calibration,
         }
 
 
@@ -123,6 +139,8 @@ class ArticleReport:
     metadata: dict[str, str] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # plain-language notes on what did not run and how to enable it
     word_count: int = 0
+    # how the score was computed: "expected-penalty" (calibrated) or "mqm-flags" (raw flags)
+    score_method: str = "mqm-flags"
 
     @property
     def flags(self) -> list[Flag]:
@@ -144,6 +162,7 @@ class ArticleReport:
             "source": self.source,
             "engine": self.engine,
             "score": round(self.score, 2),
+            "score_method": self.score_method,
             "word_count": self.word_count,
             "metadata": dict(self.metadata),
             "skipped": list(self.skipped),

@@ -5,7 +5,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from typing import TYPE_CHECKING
+
 from .results import ArticleReport, SentenceResult
+
+if TYPE_CHECKING:
+    from .evaluation import EvalResult
 
 _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
 _WEIGHT = {"minor": 1, "major": 5, "critical": 10}
@@ -43,3 +48,20 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
             lines.append(text)
         table.add_row(str(s.index), s.text, Text("\n").join(lines))
     console.print(table)
+
+
+def print_eval(result: "EvalResult", major: "EvalResult", how: str, console: Console) -> None:
+    """The metrics of `mtqc eval` as a table."""
+    fmt = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+    console.print(Text(f"{result.articles} articles, {result.sentences} annotated sentences; {how}", style="bold"))
+    table = Table("flags counted", "precision", "recall", "F1", "major recall", "false-flag rate", "span recall")
+    for label, r in (("any severity", result), ("major only", major)):
+        table.add_row(label, fmt(r.precision), fmt(r.recall), fmt(r.f1), fmt(r.major_recall),
+                      fmt(r.false_flag_rate), fmt(r.span_recall))
+    console.print(table)
+    types = Table("error type", "span recall")
+    for name, value in result.span_recall_by_type.items():
+        types.add_row(name, fmt(value))
+    console.print(types)
+    console.print(f"article score vs annotated quality: Pearson {fmt(result.article_pearson)}, "
+                  f"Kendall tau-b {fmt(result.article_kendall)}")

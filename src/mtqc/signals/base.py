@@ -34,6 +34,9 @@ class SignalOutput:
 
     values: Mapping[str, float] = field(default_factory=dict)
     flags: tuple[Flag, ...] = ()
+    # weaker evidence than a flag (below the signal's own threshold): the calibration may
+    # still raise it when the sentence as a whole looks erroneous, so it needs a location
+    hints: tuple[Flag, ...] = ()
 
 
 class Signal(ABC):
@@ -60,7 +63,7 @@ class Signal(ABC):
         if len(outputs) != len(ctx.sentences):
             raise RuntimeError(f"signal {self.name!r} returned {len(outputs)} outputs for {len(ctx.sentences)} sentences")
         for sentence, output in zip(ctx.sentences, outputs):
-            for flag in output.flags:
+            for flag in (*output.flags, *output.hints):
                 if flag.span and flag.span[1] > len(sentence.text):
                     raise RuntimeError(f"signal {self.name!r} produced span {flag.span} outside its sentence")
         return outputs

@@ -1,0 +1,315 @@
+"""Learned calibration: from the signals' per-sentence values to probabilities, flags and a score.
+
+The signals see symptoms (a rare word pair, a glossary hit, a long sentence); whether a sentence
+is really wrong is learned from annotated articles. Three linear models over one standardised
+feature vector give, per sentence, the probability that an editor marks it erroneous
+(`p_error`), that it holds a major error (`p_major`), and the expected number of errors. A
+sentence is flagged when `p_error` or `p_major` reaches its threshold; thresholds are chosen on
+out-of-fold predictions so that the false-flag rate and the precision of major flags hold on
+articles the models never saw. The article score is 100 x (1 - expected MQM penalty per word).
+
+Models are fitted with scikit-learn and stored as plain JSON coefficients (loading a pickle
+would run code), so applying a calibration needs only numpy, and the file is reproducible
+byte for byte from the same data and seed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any, Collection, Mapping, Sequence
+
+from .errors import CalibrationError
+from .lexicon import words_with_offsets, zipf_en, zipf_id
+from .results import ArticleReport, Flag, SentenceResult
+
+FORMAT = "mtqc-calibration/1"
+DEFAULT_CALIBRATION = "default-calibration.json"
+# Gold quality counts each error once and a major sentence's first error five times (see
+# `evaluation.gold_quality`): the expected penalty uses the same weights.
+MAJOR_EXTRA_PENALTY = 4.0
+DEFAULT_SEED = 0
+DEFAULT_MAX_FALSE_FLAG_RATE = 0.20
+DEFAULT_MAJOR_PRECISION = 0.90
+DEFAULT_C = 0.3  # inverse L2 strength; features are standardised
+MIN_FEATURE_SUPPORT = 5  # a feature non-zero in fewer training sentences cannot be learned
+
+
+# ---------------------------------------------------------------------------- features
+
+
+def sentence_features(sentence: SentenceResult, n_sentences: int) -> dict[str, float]:
+    """Everything the calibration may learn from: signal values, raised flags and hints, text shape.
+
+    Reads an uncalibrated sentence result (its `flags` are the signals' own flags, its
+    `candidates` their hints). Feature names are stable strings; a calibration file lists the
+    ones it uses, so a signal that did not run simply contributes its training mean.
+    """
+    features: dict[str, float] = {f"value:{k}": float(v) for k, v in sentence.signals.items() if math.isfinite(v)}
+
+    def bump(key: str, by: float = 1.0) -> None:
+        features[key] = features.get(key, 0.0) + by
+
+    for flag in sentence.flags:
+        bump(f"flags:{flag.signal}")
+        bump(f"flag_type:{flag.type}")
+        if flag.severity != "minor":
+            bump(f"major_flags:{flag.signal}")
+        if flag.suggestion:
+            bump("flags_with_suggestion")
+    for hint in sentence.candidates:
+        bump(f"hints:{hint.signal}")
+
+    text = sentence.text
+    words = words_with_offsets(text)
+    n = max(1, len(words))
+    lower = [w.lower() for k, (w, _, _) in enumerate(words) if k == 0 or not w[0].isupper()]
+    zipfs = [zipf_en(w) for w in lower] or [0.0]
+    features.update({
+        "text:words": float(len(words)),
+        "text:log_words": math.log1p(len(words)),
+        "text:commas": float(text.count(",")),
+        "text:quotes": float(sum(text.count(q) for q in ('"', "\u201c", "\u201d"))),
+        "text:parentheses": float(text.count("(")),
+        "text:has_digit": float(any(c.isdigit() for c in text)),
+        "text:heading": float(sentence.kind == "heading"),
+        "text:position": sentence.index / max(1, n_sentences),
+        "text:starts_lowercase": float(text[:1].islower()),
+        "text:no_final_punctuation": float(text.rstrip()[-1:] not in ('.', '!', '?', '"', "\u201d", ")")),
+        "text:capitalised_share": sum(w[0].isupper() for w, _, _ in words) / n,
+        "text:min_zipf_en": min(zipfs),
+        "text:mean_zipf_en": sum(zipfs) / len(zipfs),
+        "text:rare_en_words": float(sum(z < 3.0 for z in zipfs)),
+        "text:indonesian_leaning_words": float(sum(zipf_id(w) > zipf_en(w) for w in lower)),
+        "text:of_share": sum(w == "of" for w in lower) / n,
+    })
+    return features
+
+
+def feature_signal(name: str) -> str | None:
+    """The signal a feature comes from ("value:fluency.words" -> "fluency"), None for text features."""
+    kind, _, rest = name.partition(":")
+    if kind == "value":
+        return rest.split(".", 1)[0]
+    if kind in ("flags", "major_flags", "hints"):
+        return rest
+    return None
+
+
+# ---------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """A linear model over the standardised features: logistic (probability) or Poisson (count)."""
+
+    coef: tuple[float, ...]
+    intercept: float
+    link: str  # "logit" | "log"
+
+    def predict(self, z: Sequence[float]) -> float:
+        eta = self.intercept + sum(c * x for c, x in zip(self.coef, z))
+        if self.link == "logit":
+            return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, eta))))
+        return math.exp(max(-30.0, min(10.0, eta)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"link": self.link, "intercept": _r(self.intercept), "coef": [_r(c) for c in self.coef]}
+
+
+@dataclass(frozen=True)
+class SentencePrediction:
+    p_error: float
+    p_major: float
+    expected_errors: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A fitted calibration: feature standardisation, three heads, two thresholds, provenance."""
+
+    name: str
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    error_head: LinearHead
+    major_head: LinearHead
+    count_head: LinearHead
+    flag_threshold: float  # p_error at or above which a sentence is flagged
+    major_threshold: float  # p_major at or above which its flags are major
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    sha256: str = ""  # of the file as stored; set by `load_calibration`/`to_json`
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.sha256[:12]}" if self.sha256 else self.name
+
+    def thresholds(self) -> tuple[tuple[str, float], ...]:
+        return (("calibration.flag_p_error", self.flag_threshold), ("calibration.major_p_major", self.major_threshold))
+
+    def standardise(self, features: Mapping[str, float], ran: Collection[str] | None = None) -> list[float]:
+        """Standardised feature vector. A missing feature is 0, as in training (no flag, no hint),
+        except that the features of a signal that did not run (not in `ran`) sit at their training
+        mean, so that they contribute nothing."""
+        out = []
+        for name, mu, sd in zip(self.features, self.mean, self.scale):
+            signal = feature_signal(name)
+            if ran is not None and signal is not None and signal not in ran:
+                out.append(0.0)
+            else:
+                out.append((features.get(name, 0.0) - mu) / sd)
+        return out
+
+    def predict(self, features: Mapping[str, float], ran: Collection[str] | None = None) -> SentencePrediction:
+        z = self.standardise(features, ran)
+        return SentencePrediction(self.error_head.predict(z), self.major_head.predict(z), self.count_head.predict(z))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "features": list(self.features),
+            "mean": [_r(x) for x in self.mean],
+            "scale": [_r(x) for x in self.scale],
+            "heads": {
+                "error": self.error_head.to_dict(),
+                "major": self.major_head.to_dict(),
+                "errors_count": self.count_head.to_dict(),
+            },
+            "thresholds": {"flag_p_error": _r(self.flag_threshold), "major_p_major": _r(self.major_threshold)},
+            "provenance": dict(self.provenance),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _r(x: float) -> float:
+    # rounding keeps the file identical across BLAS builds whose last bits differ
+    return float(f"{x:.8g}")
+
+
+def _head(raw: Any, n: int, where: str) -> LinearHead:
+    if not isinstance(raw, dict) or raw.get("link") not in ("logit", "log"):
+        raise CalibrationError(f"{where}: expected a head with link 'logit' or 'log'")
+    coef = raw.get("coef")
+    if not isinstance(coef, list) or len(coef) != n or not all(isinstance(c, (int, float)) for c in coef):
+        raise CalibrationError(f"{where}: expected {n} numeric coefficients")
+    intercept = raw.get("intercept")
+    if not isinstance(intercept, (int, float)):
+        raise CalibrationError(f"{where}: expected a numeric intercept")
+    return LinearHead(tuple(float(c) for c in coef), float(intercept), raw["link"])
+
+
+def calibration_from_json(text: str, source: str = "<calibration>") -> Calibration:
+    """Parse and validate a calibration file's text; raises CalibrationError with what is wrong."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise CalibrationError(f"{source}: not valid JSON ({exc}); rebuild it with `mtqc calibrate`") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CalibrationError(f"{source}: not an mtqc calibration (expected \"format\": \"{FORMAT}\")")
+    features = data.get("features")
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise CalibrationError(f"{source}: 'features' must be a list of names")
+    n = len(features)
+    vectors = {}
+    for key in ("mean", "scale"):
+        vec = data.get(key)
+        if not isinstance(vec, list) or len(vec) != n or not all(isinstance(x, (int, float)) for x in vec):
+            raise CalibrationError(f"{source}: '{key}' must hold {n} numbers")
+        vectors[key] = tuple(float(x) for x in vec)
+    if any(s <= 0 for s in vectors["scale"]):
+        raise CalibrationError(f"{source}: 'scale' values must be positive")
+    heads = data.get("heads") or {}
+    thresholds = data.get("thresholds") or {}
+    try:
+        flag_t, major_t = float(thresholds["flag_p_error"]), float(thresholds["major_p_major"])
+    except (KeyError, TypeError, ValueError):
+        raise CalibrationError(f"{source}: 'thresholds' needs flag_p_error and major_p_major") from None
+    if not (0 <= flag_t <= 1 and 0 <= major_t <= 1):
+        raise CalibrationError(f"{source}: thresholds must be probabilities between 0 and 1")
+    return Calibration(
+        name=str(data.get("name") or Path(source).stem),
+        features=tuple(features),
+        mean=vectors["mean"],
+        scale=vectors["scale"],
+        error_head=_head(heads.get("error"), n, f"{source}: heads.error"),
+        major_head=_head(heads.get("major"), n, f"{source}: heads.major"),
+        count_head=_head(heads.get("errors_count"), n, f"{source}: heads.errors_count"),
+        flag_threshold=flag_t,
+        major_threshold=major_t,
+        provenance=data.get("provenance") if isinstance(data.get("provenance"), dict) else {},
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def load_calibration(path: Path | None = None) -> Calibration:
+    """A calibration file, or the shipped default (fitted on the train corpus) when `path` is None."""
+    if path is None:
+        text = resources.files("mtqc").joinpath("data", DEFAULT_CALIBRATION).read_text(encoding="utf-8")
+        return calibration_from_json(text, DEFAULT_CALIBRATION)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CalibrationError(f"{path}: cannot read calibration ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CalibrationError(f"{path}: a calibration file is UTF-8 JSON; this one is not") from None
+    return calibration_from_json(text, str(path))
+
+
+# ---------------------------------------------------------------------------- applying
+
+
+def calibrate_report(raw: ArticleReport, calibration: Calibration) -> ArticleReport:
+    """Turn an uncalibrated report (signals' own flags and hints) into the calibrated one."""
+    n = len(raw.sentences)
+    ran = set(raw.signature.signals)
+    sentences: list[SentenceResult] = []
+    penalty = 0.0
+    for s in raw.sentences:
+        if not s.scored:
+            sentences.append(s)
+            continue
+        pred = calibration.predict(sentence_features(s, n), ran)
+        penalty += pred.expected_errors + MAJOR_EXTRA_PENALTY * pred.p_major
+        major = pred.p_major >= calibration.major_threshold
+        flagged = major or pred.p_error >= calibration.flag_threshold
+        sentences.append(_decide(s, pred, flagged, major))
+    words = raw.word_count
+    score = 100.0 if words <= 0 else max(0.0, min(100.0, 100.0 * (1.0 - penalty / words)))
+    signature = replace(
+        raw.signature,
+        calibration=calibration.label,
+        thresholds=tuple(raw.signature.thresholds) + calibration.thresholds(),
+    )
+    return replace(raw, sentences=tuple(sentences), score=score, signature=signature, score_method="expected-penalty")
+
+
+def _decide(s: SentenceResult, pred: SentencePrediction, flagged: bool, major: bool) -> SentenceResult:
+    raised, hints = list(s.flags), list(s.candidates)
+    if not flagged:
+        below = tuple(replace(f, probability=pred.p_error) for f in (*raised, *hints))
+        return replace(s, flags=(), candidates=below, p_error=pred.p_error, p_major=pred.p_major)
+    severity = "major" if major else "minor"
+    probability = pred.p_major if major else pred.p_error
+    shown: list[Flag] = []
+    for flag in (*raised, *hints):
+        # the calibration decides severity; a glossary's "critical" survives only in a major sentence
+        sev = "critical" if flag.severity == "critical" and major else severity
+        shown.append(replace(flag, severity=sev, probability=probability))  # type: ignore[arg-type]
+    if not shown:
+        shown.append(Flag(
+            "mistranslation" if major else "fluency", severity, None,  # type: ignore[arg-type]
+            f"This sentence resembles those editors corrected (probability of an error {pred.p_error:.0%}, "
+            f"of a major error {pred.p_major:.0%}); no single signal points at one place: read it against its meaning.",
+            None, "calibration", probability,
+        ))
+    from .scoring import merge_flags
+
+    return replace(s, flags=merge_flags(shown), candidates=(), p_error=pred.p_error, p_major=pred.p_major)
