@@ -439,9 +439,9 @@ def _entity_variants(texts: list[str]) -> dict[str, dict[str, list[Mention]]]:
     """Phrases that name a kind of thing by a named entity: 'X-n heads', "X's head", 'the head of X'."""
     entity = r"((?:[A-Z][a-z]+\s)?[A-Z][a-z]+)"
     patterns = [
-        (re.compile(entity + r"n\s+([a-z]+)"), 1, 2),  # North Korean fugitives
-        (re.compile(entity + r"['\u2019]s\s+([a-z]+)"), 1, 2),  # North Korea's escape
-        (re.compile(r"\b(?:[Tt]he\s+)?([a-z]+)\s+of\s+" + entity + r"\b"), 2, 1),  # the escape of North Korea
+        (re.compile(entity + r"n\s+([a-z]+)"), 1, 2),  # Malaysian migrants
+        (re.compile(entity + r"['\u2019]s\s+([a-z]+)"), 1, 2),  # Malaysia's migration
+        (re.compile(r"\b(?:[Tt]he\s+)?([a-z]+)\s+of\s+" + entity + r"\b"), 2, 1),  # the migration of Malaysia
     ]
     found: dict[str, dict[str, list[Mention]]] = defaultdict(lambda: defaultdict(list))
     for i, text in enumerate(texts):

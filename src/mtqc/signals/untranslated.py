@@ -26,7 +26,7 @@ def _names_in_use(ctx: ArticleContext) -> set[str]:
     """Lowercased words the article writes capitalised inside a sentence, as English writes names.
 
     A common Indonesian word left untranslated is capitalised only where a sentence or a list
-    label starts ("Sebelumnya, ...", "Kedalaman: 40 cm") or as an abbreviation ("Kab. Bogor"); a
+    label starts ("Menurut ...", "Kedalaman: 40 cm") or as an abbreviation ("Kab. Bogor"); a
     name is capitalised wherever it stands, so one capitalised use inside a sentence marks the
     word as a name in the whole article ("Wulandari said" at a sentence start is then a name
     too). Headings are skipped: title case capitalises every word.
@@ -93,7 +93,7 @@ class UntranslatedSignal(Signal):
                     continue
                 next_cap = i + 1 < len(words) and words[i + 1][0][0].isupper() and not text[end:words[i + 1][1]].strip(" ")
                 prev_cap = i > 0 and words[i - 1][0][0].isupper() and not text[words[i - 1][2]:start].strip(" ")
-                is_label = text[end:end + 1] == ":"  # "Ketinggian: 40 cm"
+                is_label = text[end:end + 1] == ":"  # "Kedalaman: 40 cm", a list label
                 if word[0].isupper() and not is_label and (
                     word.lower() in names or next_cap or (start > 0 and (prev_cap or text[end:end + 1] != "."))
                 ):
