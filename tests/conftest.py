@@ -12,13 +12,13 @@ from mtqc.config import Settings
 ARTICLE = """# url: https://example.org/news/1
 # title: Flood test article
 
-BANDUNG - The West Java Regional Disaster Management Agency (BPBD) said floods hit 12 villages on Monday (17/3) night.
+BANDUNG - The West Java provincial disaster agency said heavy rain flooded 12 villages in the south of the province on Tuesday (4/11) evening.
 
-"The water started rising at 21.30 WIB and reached the houses of residents," said the head of the agency, Dedi Kurniawan.
+"The river rose quickly after 22.15 WIB and the water entered the houses of residents," the agency's operations chief, Agus Permana, told reporters.
 
-The flood was at least houses be submerged, Ketinggian: 80 cm, and the the budget for evacuation was prepared.
+The water was at least roofs be reached, Kedalaman: 90 cm, and the the budget for evacuation was released.
 
-Residents said the aid was fast and fast, and the local government promised to repair the damaged bridge.
+Residents said the rescue was quick and quick, and the regency promised to rebuild the broken footbridge.
 
 This English edition is machine translated from our Indonesian site and may contain inaccuracies; the Indonesian text prevails.
 """

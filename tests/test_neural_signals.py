@@ -85,7 +85,7 @@ def test_roundtrip_signal_refuses_to_run_without_backtranslations() -> None:
     ("original", "roundtrip", "lost"),
     [
         ("The minister appointed the issue in Jakarta.", "The minister raised the issue in Jakarta.", "appointed"),
-        ("He said the escape of North Korea was detained.", "He said North Korean defectors were detained.", "escape"),
+        ("She said the migration of the village was stopped.", "She said the village migrants were stopped.", "migration"),
         ("Prices rose sharply on Monday.", "Prices rose sharply on Monday.", None),
         ("Heavy rain caused floods in the city.", "A volcano erupted.", "Heavy rain caused floods in the city"),
     ],

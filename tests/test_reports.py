@@ -46,10 +46,10 @@ def test_unscored_segments_are_never_flagged(checker: Checker) -> None:
 def test_report_finds_the_errors_written_into_the_fixture(checker: Checker) -> None:
     report = checker.check_text(ARTICLE, "flood.txt")
     spans = {(f.type, s.text[f.span[0]:f.span[1]]) for s in report.sentences for f in s.flags if f.span}
-    assert ("untranslated", "Ketinggian") in spans
+    assert ("untranslated", "Kedalaman") in spans
     assert ("fluency", "the the") in spans
-    assert ("fluency", "fast and fast") in spans
-    assert ("other", "21.30 WIB") in spans
+    assert ("fluency", "quick and quick") in spans
+    assert ("other", "22.15 WIB") in spans
     assert report.score < 100
 
 

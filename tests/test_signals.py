@@ -26,18 +26,27 @@ def test_unknown_threshold_is_refused() -> None:
 
 
 def test_indonesian_words_and_abbreviations_are_flagged() -> None:
-    text = "Water reached the road in Kec. Cilandak, South Jakarta Ketinggian: 40 cm."
+    text = "Rain flooded the market in Kec. Sawangan, near Depok Kedalaman: 30 cm."
     found = flagged_texts(UntranslatedSignal(), text)
-    assert "Kec." in found and "Ketinggian" in found
+    assert "Kec." in found and "Kedalaman" in found
 
 
 def test_names_of_people_and_places_are_not_flagged() -> None:
-    text = "Governor Ridwan Kamil visited Sukabumi Utara and met Airlangga Hartarto in Bandung on Monday."
+    text = "Regent Ratna Suryani visited Cibinong Utara and met Hendra Gunawan in Bogor on Monday."
     assert flagged_texts(UntranslatedSignal(), text) == []
 
 
+def test_a_name_at_the_start_of_a_sentence_is_a_name_when_the_article_uses_it_as_one() -> None:
+    # "Gunawan" is a frequent Indonesian word (a common name); the article writes it as a name mid-sentence
+    text = "The council heard from Hendra Gunawan on Monday. Gunawan said the plan was ready."
+    assert flagged_texts(UntranslatedSignal(), text) == []
+    # a common Indonesian word that opens a sentence is still caught
+    text = "The council met on Monday. Menurut the chairman, the plan was ready."
+    assert flagged_texts(UntranslatedSignal(), text) == ["Menurut"]
+
+
 def test_a_whole_indonesian_sentence_is_one_major_flag() -> None:
-    text = "The minister spoke on Monday. Sebelumnya, pemerintah daerah sudah menyiapkan bantuan untuk warga yang terdampak banjir."
+    text = "The minister spoke on Monday. Menurut warga, jalan desa itu sudah lama rusak dan belum juga diperbaiki."
     flags = run_signal(UntranslatedSignal(), text)
     assert flags[0] == []
     assert len(flags[1]) == 1 and flags[1][0].severity == "major" and flags[1][0].span[0] == 0
@@ -46,7 +55,7 @@ def test_a_whole_indonesian_sentence_is_one_major_flag() -> None:
 def test_unexplained_indonesian_acronym_is_flagged_once_and_explained_one_is_not() -> None:
     unexplained = "The BMKG warned of rain. The BMKG said it would last."
     assert flagged_texts(UntranslatedSignal(), unexplained) == ["BMKG"]
-    explained = "The Meteorology, Climatology and Geophysics Agency (BMKG) warned of rain. The BMKG said it would last."
+    explained = "Forecasters at the Meteorology, Climatology and Geophysics Agency (BMKG) expect rain. The BMKG said it would last."
     assert flagged_texts(UntranslatedSignal(), explained) == []
 
 
@@ -112,8 +121,20 @@ def test_clean_english_has_no_terminology_flags() -> None:
 
 
 def test_doubled_and_self_coordinated_words() -> None:
-    found = flagged_texts(MechanicsSignal(), "The the budget was consistent and consistent with the plan.")
-    assert "The the" in found and "consistent and consistent" in found
+    found = flagged_texts(MechanicsSignal(), "The the council was firm and firm about the schedule.")
+    assert "The the" in found and "firm and firm" in found
+
+
+def test_mechanics_counts_each_check_separately() -> None:
+    from mtqc.engines.offline import OfflineEngine
+    from mtqc.ingest import segment
+    from mtqc.signals import ArticleContext
+
+    seg = segment("The the ferry left at 06.30 WIB on Friday (9/11), said the captain.")
+    values = MechanicsSignal().run(ArticleContext(seg, tuple(seg.scored_segments), Glossary(), OfflineEngine()))[0].values
+    assert values["mechanics.count"] == 3
+    assert (values["mechanics.doubled"], values["mechanics.local_time"], values["mechanics.slash_date"]) == (1, 1, 1)
+    assert values["mechanics.self_coordinated"] == values["mechanics.unbalanced"] == 0
 
 
 def test_numbers_are_not_doubled_words() -> None:
@@ -125,24 +146,14 @@ def test_numbers_are_not_doubled_words() -> None:
     [
         ("It started at 15.00 WIB on Monday.", "3 p.m. local time (WIB)"),
         ("It started at 09.30 WITA on Monday.", "9:30 a.m. local time (WITA)"),
-        ("It ran from 16.30 to 18.00 WIB on Monday.", "4:30 p.m. to 6 p.m. local time (WIB)"),
+        ("The market opened from 07.45 to 11.00 WIB.", "7:45 a.m. to 11 a.m. local time (WIB)"),
         ("It started at 00.15 WIT on Monday.", "12:15 a.m. local time (WIT)"),
-        ("It happened on Monday (17/3) night.", "(March 17)"),
+        ("The ferry left on Friday (9/11) morning.", "(November 9)"),
     ],
 )
 def test_local_time_and_date_styles_get_converted_suggestions(sentence: str, suggestion: str) -> None:
     flags = run_signal(MechanicsSignal(), sentence)[0]
     assert [f.suggestion for f in flags] == [suggestion]
-
-
-@pytest.mark.parametrize("text", ["before the COVID-19 pandemic. -19, he said.", "Assets were Rp. 8 billion. .022 trillion."])
-def test_stray_number_fragments(text: str) -> None:
-    assert any(f.message.startswith("Stray fragment") for fl in run_signal(MechanicsSignal(), text) for f in fl)
-
-
-def test_glued_list_number() -> None:
-    flags = run_signal(MechanicsSignal(), "Jalan Melati, water level 20 cm9. Jalan Mawar, water level 30 cm.")
-    assert any(f.suggestion == "20 cm; 9." for fl in flags for f in fl)
 
 
 def test_unbalanced_quote_is_flagged_but_a_continued_quotation_is_not() -> None:
@@ -166,13 +177,13 @@ def _risk(text: str, **thresholds: float) -> float:
 
 def test_word_salad_is_riskier_than_plain_english() -> None:
     plain = _risk("The government will announce the new policy next week.", long_sentence_words=100.0)
-    salad = _risk("Those deported could at least years be imprisoned of the camp political for.", long_sentence_words=100.0)
+    salad = _risk("The villagers would at most months be compensated of the dam broken for.", long_sentence_words=100.0)
     assert salad >= plain + 2
 
 
 def test_flag_points_at_the_least_likely_word_pair() -> None:
     signal = NgramFluencySignal(flag_risk=2.0, major_risk=10.0, long_sentence_words=100.0)
-    text = "Those deported could at least years be imprisoned of the camp political for."
+    text = "The villagers would at most months be compensated of the dam broken for."
     flags = run_signal(signal, text)[0]
     assert len(flags) == 1 and flags[0].type == "fluency" and flags[0].severity == "minor"
     start, end = flags[0].span

@@ -14,7 +14,7 @@ The government announced a new policy on rice prices in Jakarta on Monday.
 The minister said the price of rice would fall by ten percent next month.
 Farmers in West Java welcomed the decision but asked for more support.
 Heavy rain caused floods in several districts and thousands of people were evacuated.
-The central bank kept its interest rate unchanged at six percent.
+The central bank left its benchmark rate at six percent.
 Police arrested three suspects after the robbery at a shop in Surabaya.
 The president visited the flood victims and promised to rebuild their homes.
 Tourism in Bali has recovered strongly after the pandemic, officials said.
@@ -26,7 +26,7 @@ Pemerintah mengumumkan kebijakan baru tentang harga beras di Jakarta pada hari S
 Menteri mengatakan harga beras akan turun sepuluh persen bulan depan.
 Petani di Jawa Barat menyambut keputusan itu tetapi meminta dukungan lebih.
 Hujan deras menyebabkan banjir di beberapa kabupaten dan ribuan orang dievakuasi.
-Bank sentral mempertahankan suku bunga tidak berubah pada enam persen.
+Bank sentral membiarkan suku bunga acuan di angka enam persen.
 Polisi menangkap tiga tersangka setelah perampokan di sebuah toko di Surabaya.
 Presiden mengunjungi korban banjir dan berjanji membangun kembali rumah mereka.
 Pariwisata di Bali pulih dengan kuat setelah pandemi, kata para pejabat.

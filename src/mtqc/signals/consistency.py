@@ -4,14 +4,16 @@ Machine translation renders each sentence on its own, so one person, place or co
 comes out several ways in one article. Each mechanism below finds a family of renderings of one
 thing, and flags the minority rendering(s), pointing to the others:
 
-* name variants: a proper name spelled two ways ("Sutanto"/"Suttanto", "Budi"/"Budie");
-* place-name order: "Jakarta Pusat" beside "Central Jakarta", or local places named in English
-  order ("North Mampang") in an article that keeps the Indonesian order elsewhere;
-* glossary concepts named by both their Indonesian and their English form ("IHSG" and "JCI");
+* name variants: a proper name spelled two ways ("Hendarto"/"Hendartto", "Yuli"/"Yulie"), or
+  written as one word and as two ("Tirtamulya"/"Tirta Mulya");
+* place-name order: "Jakarta Barat" beside "West Jakarta", or local places named in English
+  order ("North Cibubur") in an article that keeps the Indonesian order elsewhere;
+* glossary concepts named by both their Indonesian and their English form ("Polri" and "National
+  Police");
 * one currency written two ways ("Rp" and "IDR");
-* noun phrases for one entity with near-synonymous heads ("North Korean fugitives" / "the escape
-  of North Korea"), by MiniLM similarity, or, with a back-translation engine, because the
-  phrases back-translate to the same Indonesian;
+* noun phrases for one entity with near-synonymous heads ("Malaysian workers" / "the labourers of
+  Malaysia"), by MiniLM similarity, or, with a back-translation engine, because the phrases
+  back-translate to the same Indonesian;
 * a person referred to as both "he" and "she".
 """
 from __future__ import annotations
@@ -40,6 +42,8 @@ class Mention:
 
 
 _NAME_TOKEN = re.compile(r"\b[A-Z][a-z]+(?:-[a-z]+)?\b")
+# a capitalised word, also CamelCase or hyphenated ("Tirtamulya", "TirtaMulya", "Tirta-Mulya")
+_CAP_WORD = re.compile(r"\b[A-Z][a-z]+(?:-?[A-Z]?[a-z]+)*\b")
 _COMPASS_EN = {"North": "Utara", "South": "Selatan", "East": "Timur", "West": "Barat", "Central": "Pusat"}
 _COMPASS_ID = {"Utara": "North", "Selatan": "South", "Timur": "East", "Barat": "West", "Pusat": "Central", "Tengah": "Central"}
 _EN_ORDER = re.compile(r"\b(North|South|East|West|Central)\s+([A-Z][a-z]+)\b")
@@ -64,12 +68,16 @@ _HEAD_STOPWORDS = frozenset(
 )
 
 
+def _squash(name: str) -> str:
+    """A name's letters alone, lowercased: "Tirta Mulya", "Tirta-Mulya" and "TirtaMulya" agree."""
+    return re.sub(r"[\s-]", "", name).lower()
+
+
 def _one_char_variant(a: str, b: str) -> bool:
     """Same name but for one inserted/deleted letter, or for spacing/hyphenation."""
     if a == b or a[:1].lower() != b[:1].lower():
         return False
-    squash = lambda s: re.sub(r"[\s-]", "", s).lower()  # noqa: E731
-    if squash(a) == squash(b):
+    if _squash(a) == _squash(b):
         return True
     if abs(len(a) - len(b)) != 1 or min(len(a), len(b)) < 4:
         return False
@@ -97,11 +105,18 @@ class ConsistencySignal(Signal):
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         texts = [s.text for s in ctx.sentences]
         flags: list[list[Flag]] = [[] for _ in texts]
-        for mechanism in (self._name_variants, self._place_order, self._glossary_forms, self._currencies,
-                          self._entity_phrases, self._pronouns):
+        # per-mechanism counts are features for a learned combiner: mechanisms differ in precision
+        counts: list[Counter[str]] = [Counter() for _ in texts]
+        mechanisms = {"names": self._name_variants, "split_names": self._split_names, "places": self._place_order,
+                      "glossary_forms": self._glossary_forms, "currencies": self._currencies,
+                      "entities": self._entity_phrases, "pronouns": self._pronouns}
+        for key, mechanism in mechanisms.items():
             for index, flag in mechanism(ctx, texts):
                 flags[index].append(flag)
-        return [SignalOutput({"consistency.count": float(len(f))}, tuple(f)) for f in flags]
+                counts[index][key] += 1
+        return [SignalOutput({"consistency.count": float(len(f)),
+                              **{f"consistency.{key}": float(c[key]) for key in mechanisms}}, tuple(f))
+                for f, c in zip(flags, counts)]
 
     def _mentions(self, texts: list[str], pattern: re.Pattern[str], group: int = 0) -> list[tuple[Mention, re.Match[str]]]:
         return [(Mention(i, m.start(group), m.end(group), m.group(group)), m) for i, t in enumerate(texts)
@@ -138,6 +153,47 @@ class ConsistencySignal(Signal):
                         f"'{variant}' is spelled '{other}' elsewhere in this article ({counts[other]}x): one name, two spellings.",
                         other,
                     )
+        return out
+
+    # -- one name written as one word and as two ------------------------------------------------
+
+    def _split_names(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
+        """"Tirtamulya" beside "Tirta Mulya" (or "TirtaMulya", "Tirta-Mulya"): one name, two spellings.
+
+        Indonesian names are often compounds that writers join or split at will, and MT copies
+        whichever its source sentence had. Forms are grouped by their letters alone, so two names
+        that merely share a word ("Tirta Mulya", "Tirta Jaya") never meet.
+        """
+        forms: dict[str, dict[str, list[Mention]]] = defaultdict(lambda: defaultdict(list))
+        for i, text in enumerate(texts):
+            tokens = [(m.group(0), m.start(), m.end()) for m in _CAP_WORD.finditer(text)]
+            for k, (word, start, end) in enumerate(tokens):
+                forms[_squash(word)][word].append(Mention(i, start, end, word))
+                # the same name split into two or three capitalised words, one space apart
+                for n in (2, 3):
+                    run = tokens[k:k + n]
+                    if len(run) < n or any(text[a[2]:b[1]] != " " for a, b in zip(run, run[1:])):
+                        break
+                    surface = text[start:run[-1][2]]
+                    forms[_squash(surface)][surface].append(Mention(i, start, run[-1][2], surface))
+        out: list[tuple[int, Flag]] = []
+        for key, by_form in forms.items():
+            single = [f for f in by_form if " " not in f]
+            if len(by_form) < 2 or not single or len(key) < 6:
+                continue
+            if any(zipf_en(f.lower()) >= 3.0 for f in single if "-" not in f):
+                continue  # a common English word ("Weekend" / "Week End") is not a name that was split
+            counts = Counter({f: len(ms) for f, ms in by_form.items()})
+            # a tie goes against the spelling the article used later: the first one introduced the name
+            latest_first = sorted(by_form, key=lambda f: min((m.sentence, m.start) for m in by_form[f]), reverse=True)
+            to_flag = _minority(counts, latest_first)
+            usual = next(f for f in latest_first if f not in to_flag)
+            for variant in to_flag:
+                out += self._flag_all(
+                    by_form[variant],
+                    f"'{variant}' is written '{usual}' elsewhere in this article ({counts[usual]}x): one name, two spellings.",
+                    usual,
+                )
         return out
 
     # -- place names: Indonesian vs English order ---------------------------------------------
@@ -383,9 +439,9 @@ def _entity_variants(texts: list[str]) -> dict[str, dict[str, list[Mention]]]:
     """Phrases that name a kind of thing by a named entity: 'X-n heads', "X's head", 'the head of X'."""
     entity = r"((?:[A-Z][a-z]+\s)?[A-Z][a-z]+)"
     patterns = [
-        (re.compile(entity + r"n\s+([a-z]+)"), 1, 2),  # North Korean fugitives
-        (re.compile(entity + r"['\u2019]s\s+([a-z]+)"), 1, 2),  # North Korea's escape
-        (re.compile(r"\b(?:[Tt]he\s+)?([a-z]+)\s+of\s+" + entity + r"\b"), 2, 1),  # the escape of North Korea
+        (re.compile(entity + r"n\s+([a-z]+)"), 1, 2),  # Malaysian migrants
+        (re.compile(entity + r"['\u2019]s\s+([a-z]+)"), 1, 2),  # Malaysia's migration
+        (re.compile(r"\b(?:[Tt]he\s+)?([a-z]+)\s+of\s+" + entity + r"\b"), 2, 1),  # the migration of Malaysia
     ]
     found: dict[str, dict[str, list[Mention]]] = defaultdict(lambda: defaultdict(list))
     for i, text in enumerate(texts):

@@ -8,16 +8,14 @@ from ..results import Flag
 from .base import ArticleContext, Signal, SignalOutput
 
 _DOUBLED = re.compile(r"\b(\w+)\s+\1\b", re.IGNORECASE)
-# "consistent and consistent", "solid, solid": a content word coordinated with itself
+# "firm and firm", "clear, clear": a content word coordinated with itself, where Indonesian paired two
+# near-synonyms ("tegas dan lugas") and MT gave both one English word
 _SELF_COORDINATED = re.compile(r"\b([A-Za-z]{4,})(?:,\s+|\s+(?:and|or)\s+)\1\b", re.IGNORECASE)
 _LOCAL_TIME = re.compile(r"\b(\d{1,2})[.:](\d{2})(?:\s*(?:-|to|until|s/d)\s*(\d{1,2})[.:](\d{2}))?\s*(WIB|WITA|WIT)\b")
 _SLASH_DATE = re.compile(r"\((\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\)")
-# "20 cm9." : a list number glued onto a measurement when the list was flattened
-_GLUED_NUMBER = re.compile(r"\b\d+\s?(?:cm|mm|km|m|kg|ha)(\d{1,2})\.(?=\s|$)")
 _SPACE_BEFORE_CLOSING = re.compile(r"[,.!?]\s+[\u201d\"](?=\w)")
-# "pandemic. -19," or a sentence that starts ".022 trillion": pieces of a number or word cut apart
-_STRAY_FRAGMENT = re.compile(r"[.!?]\s+[-\u2013]\s?\d+\b|^[-\u2013.,;:]\s?\d+\b")
 _PAIRS = {"(": ")", "[": "]", "\u201c": "\u201d"}
+_CHECKS = ("doubled", "self_coordinated", "local_time", "slash_date", "quote_space", "unbalanced")
 
 
 def _clock(hour: int, minute: int) -> str:
@@ -58,8 +56,12 @@ class MechanicsSignal(Signal):
         for i, sentence in enumerate(ctx.sentences):
             by_paragraph.setdefault(sentence.paragraph, []).append(i)
         flags: list[list[Flag]] = [[] for _ in ctx.sentences]
+        # per-check counts are features for a learned combiner: the checks differ in precision
+        counts: list[dict[str, float]] = [dict.fromkeys(_CHECKS, 0.0) for _ in ctx.sentences]
         for i, sentence in enumerate(ctx.sentences):
-            flags[i].extend(self._sentence_flags(sentence.text))
+            for check, flag in self._sentence_flags(sentence.text):
+                flags[i].append(flag)
+                counts[i][check] += 1
         # quotes and brackets often open in one sentence and close in the next: check paragraphs
         paragraphs = list(by_paragraph.values())
         for n, indices in enumerate(paragraphs):
@@ -68,20 +70,23 @@ class MechanicsSignal(Signal):
             continued = following[:1] in ('"', "\u201c")
             for local, flag in self._paragraph_quote_flags([ctx.sentences[i].text for i in indices], continued):
                 flags[indices[local]].append(flag)
-        return [SignalOutput({"mechanics.count": float(len(f))}, tuple(f)) for f in flags]
+                counts[indices[local]]["unbalanced"] += 1
+        return [SignalOutput({"mechanics.count": float(len(f)), **{f"mechanics.{k}": v for k, v in c.items()}}, tuple(f))
+                for f, c in zip(flags, counts)]
 
-    def _sentence_flags(self, text: str) -> list[Flag]:
-        out: list[Flag] = []
+    def _sentence_flags(self, text: str) -> list[tuple[str, Flag]]:
+        """(check name, flag) for each problem found within one sentence."""
+        out: list[tuple[str, Flag]] = []
         for m in _DOUBLED.finditer(text):
             if m.group(1).isdigit():
                 continue
-            out.append(self.flag("fluency", "minor", m.span(), f"Word doubled: '{m.group(0)}'.", m.group(1)))
+            out.append(("doubled", self.flag("fluency", "minor", m.span(), f"Word doubled: '{m.group(0)}'.", m.group(1))))
         for m in _SELF_COORDINATED.finditer(text):
-            out.append(self.flag(
+            out.append(("self_coordinated", self.flag(
                 "fluency", "major", m.span(),
                 f"'{m.group(0)}' coordinates a word with itself; the translation probably lost a second, different word.",
                 None,
-            ))
+            )))
         for m in _LOCAL_TIME.finditer(text):
             h1, m1, h2, m2, zone = m.groups()
             if int(h1) > 23 or int(m1) > 59:
@@ -89,32 +94,24 @@ class MechanicsSignal(Signal):
             when = _clock(int(h1), int(m1))
             if h2 and m2 and int(h2) <= 23 and int(m2) <= 59:
                 when += f" to {_clock(int(h2), int(m2))}"
-            out.append(self.flag(
+            out.append(("local_time", self.flag(
                 "other", "minor", m.span(),
                 f"Indonesian time format '{m.group(0)}' (24-hour clock with a dot, zone abbreviation).",
                 f"{when} local time ({zone})",
-            ))
+            )))
         for m in _SLASH_DATE.finditer(text):
             day, month = int(m.group(1)), int(m.group(2))
             if 1 <= month <= 12 and 1 <= day <= 31:
-                out.append(self.flag(
+                out.append(("slash_date", self.flag(
                     "other", "minor", m.span(),
                     f"Indonesian date style '{m.group(0)}' (day/month) is opaque to English readers.",
                     f"({calendar.month_name[month]} {day})",
-                ))
-        for m in _GLUED_NUMBER.finditer(text):
-            out.append(self.flag(
-                "other", "major", m.span(),
-                "A list number is glued onto a measurement: the list lost its line breaks.",
-                m.group(0)[: m.start(1) - m.start()] + "; " + m.group(1) + ".",
-            ))
+                )))
         for m in _SPACE_BEFORE_CLOSING.finditer(text):
-            out.append(self.flag(
+            out.append(("quote_space", self.flag(
                 "other", "minor", m.span(), "Space before a closing quotation mark and none after it.",
                 m.group(0)[0] + m.group(0)[-1] + " ",
-            ))
-        for m in _STRAY_FRAGMENT.finditer(text):
-            out.append(self.flag("other", "minor", m.span(), "Stray fragment after the end of a sentence.", None))
+            )))
         return out
 
     def _paragraph_quote_flags(self, texts: list[str], continued: bool) -> list[tuple[int, Flag]]:

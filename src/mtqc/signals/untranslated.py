@@ -22,6 +22,29 @@ def next_is_name(words: list[tuple[str, int, int]], i: int, text: str) -> bool:
     return nxt[0].isupper() and not nxt.isupper() and not text[words[i][2]:start].strip()
 
 
+def _names_in_use(ctx: ArticleContext) -> set[str]:
+    """Lowercased words the article writes capitalised inside a sentence, as English writes names.
+
+    A common Indonesian word left untranslated is capitalised only where a sentence or a list
+    label starts ("Menurut ...", "Kedalaman: 40 cm") or as an abbreviation ("Kab. Bogor"); a
+    name is capitalised wherever it stands, so one capitalised use inside a sentence marks the
+    word as a name in the whole article ("Wulandari said" at a sentence start is then a name
+    too). Headings are skipped: title case capitalises every word.
+    """
+    names: set[str] = set()
+    for sentence in ctx.sentences:
+        if sentence.kind == "heading":
+            continue
+        text = sentence.text
+        words = words_with_offsets(text)
+        for k, (word, _, end) in enumerate(words):
+            label = text[end:end + 1] == ":"
+            abbreviation = text[end:end + 1] == "." and k + 1 < len(words)  # "Kab. Bogor", not a sentence end
+            if k > 0 and word[0].isupper() and not word.isupper() and not label and not abbreviation:
+                names.add(word.lower())
+    return names
+
+
 class UntranslatedSignal(Signal):
     name = "untranslated"
     THRESHOLDS = {
@@ -38,6 +61,7 @@ class UntranslatedSignal(Signal):
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         outputs = []
         reported_acronyms: set[str] = set()
+        names = _names_in_use(ctx)
         for sentence in ctx.sentences:
             text = sentence.text
             words = words_with_offsets(text)
@@ -51,9 +75,11 @@ class UntranslatedSignal(Signal):
                     f"The whole sentence appears to be Indonesian ({1 - english_share:.0%} of its known words).",
                     "Translate the sentence into English.",
                 )
-                outputs.append(SignalOutput({"untranslated.words": float(len(words))}, (flag,)))
+                outputs.append(SignalOutput({"untranslated.words": float(len(words)),
+                                             "untranslated.indonesian_share": 1 - english_share}, (flag,)))
                 continue
             flags: list[Flag] = []
+            acronyms = 0
             for i, (word, start, end) in enumerate(words):
                 if word.isupper() and len(word) >= 2:
                     if next_is_name(words, i, text):
@@ -61,14 +87,19 @@ class UntranslatedSignal(Signal):
                     acronym_flag = self._acronym_flag(word, start, end, ctx, reported_acronyms)
                     if acronym_flag:
                         flags.append(acronym_flag)
+                        acronyms += 1
                     continue
                 if not self._is_indonesian(word):
                     continue
                 next_cap = i + 1 < len(words) and words[i + 1][0][0].isupper() and not text[end:words[i + 1][1]].strip(" ")
                 prev_cap = i > 0 and words[i - 1][0][0].isupper() and not text[words[i - 1][2]:start].strip(" ")
-                is_label = text[end:end + 1] == ":"  # "Ketinggian: 40 cm"
-                if word[0].isupper() and start > 0 and not is_label and (prev_cap or next_cap or text[end:end + 1] != "."):
-                    continue  # part of a proper name ("Sukabumi Utara", "Airlangga Hartarto"): glossary terms catch admin words
+                is_label = text[end:end + 1] == ":"  # "Kedalaman: 40 cm", a list label
+                if word[0].isupper() and not is_label and (
+                    word.lower() in names or next_cap or (start > 0 and (prev_cap or text[end:end + 1] != "."))
+                ):
+                    # a proper name ("Cibinong Utara", "Ratna Wulandari"), at the start of a sentence too:
+                    # Indonesian names are frequent Indonesian words; glossary terms catch admin words
+                    continue
                 if text.count("(", 0, start) > text.count(")", 0, start):
                     continue  # an Indonesian name given in parentheses beside its English rendering
                 span_end = end + 1 if text[end:end + 1] == "." and len(word) <= 4 else end
@@ -77,7 +108,10 @@ class UntranslatedSignal(Signal):
                     f"'{text[start:span_end]}' looks like an Indonesian word left untranslated.",
                     None,
                 ))
-            outputs.append(SignalOutput({"untranslated.count": float(len(flags))}, tuple(flags)))
+            # the share of Indonesian words and the acronym count are features for a learned combiner
+            outputs.append(SignalOutput({"untranslated.count": float(len(flags)), "untranslated.acronyms": float(acronyms),
+                                         "untranslated.indonesian_share": 1 - english_share if known else 0.0},
+                                        tuple(flags)))
         return outputs
 
     def _acronym_flag(self, word: str, start: int, end: int, ctx: ArticleContext, reported: set[str]) -> Flag | None:
