@@ -28,3 +28,7 @@ class ReportError(MtqcError):
 
 class UsageError(MtqcError):
     """Options that make no sense together."""
+
+
+class CacheError(MtqcError):
+    """The translation cache cannot be cleared (read-only, or not ours to remove)."""
