@@ -92,9 +92,10 @@ def test_batch_goes_on_past_broken_files_and_says_so(tmp_path: Path) -> None:
     by_name = {Path(a["path"]).name: a for a in summary["articles"]}
     assert set(by_name) == {"good.txt", "page.html", "empty.md", "latin.txt"}
     assert by_name["good.txt"]["score"] is not None and by_name["empty.md"]["error"]
-    assert (out / "good.json").exists() and (out / "page.html").exists() and (out / "index.html").exists()
+    reports = out / "articles"  # article reports apart from the batch's own files
+    assert (reports / "good.json").exists() and (reports / "page.html.json").exists() and (out / "index.html").exists()
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "good.html" in index and "failed" in index
+    assert 'href="articles/good.html"' in index and "failed" in index
 
 
 def test_batch_on_a_clean_folder_exits_0(tmp_path: Path) -> None:
@@ -104,7 +105,9 @@ def test_batch_on_a_clean_folder_exits_0(tmp_path: Path) -> None:
     (src / "a.md").write_text(ARTICLE, encoding="utf-8")
     code, _, _ = _run("batch", str(src), "--out", str(tmp_path / "out"))
     assert code == 0
-    assert {p.name for p in (tmp_path / "out").glob("*.json")} == {"a.json", "a_txt.json", "summary.json"}  # sorted: a.md first
+    out = tmp_path / "out"
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*.json")} == {"articles/a.json", "articles/a.md.json",
+                                                                           "summary.json"}
 
 
 def test_disable_turns_a_signal_off_and_the_signature_says_so(article_path: Path, tmp_path: Path) -> None:

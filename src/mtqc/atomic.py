@@ -1,27 +1,223 @@
-"""Atomic file writes: a temp file in the same folder, then rename, so a report is never half-written."""
+"""Safe file writes: regular files only, temp file then rename, umask-derived mode, stale temps cleaned."""
 from __future__ import annotations
 
 import os
-import tempfile
+import re
+import socket
+import stat
+import sys
+import time
+import uuid
 from pathlib import Path
+from typing import Sequence, TextIO
 
 from .errors import ReportError
 
+STDOUT = "-"  # as a report path: stream to standard output instead of writing a file
+TEMP_SUFFIX = ".mtqc-tmp"
+# A temp file lives for milliseconds; one this old belongs to a run that died.
+STALE_AFTER_S = 3600.0
+# temp names carry host and pid, so a later run can tell a dead writer's temp from a live one's
+HOST_TAG = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
+# ".<name>.<host>-<pid>-<hex>.mtqc-tmp" (this module) and ".<name>.<8 chars>.tmp" (mkstemp, older versions)
+_TEMP = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + r"$")
+_LEGACY_TEMP = re.compile(r"^\..+\.(?:json|html)\.[A-Za-z0-9_]{8}\.tmp$")
 
-def write_atomic(path: Path, content: str) -> Path:
-    """Write `content` to `path` as UTF-8, replacing it in one step."""
+_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+          stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
+
+
+def is_stdout(path: Path | str) -> bool:
+    """True when a report path means standard output."""
+    return str(path) == STDOUT
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def write_target(path: Path) -> Path:
+    """The file a write to `path` replaces: `path`, or the regular file a symbolic link names.
+
+    Raises:
+        ReportError: `path` is a dangling or looping link, or names something other than a
+            regular file (a directory, device, pipe or socket), which a rename would destroy.
+    """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        st = os.stat(path)  # follows links: what the user means by the path
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ReportError(
+                f"{path}: is a symbolic link to a missing file; mtqc writes reports only to regular files "
+                "(remove the link or name another path)") from None
+        return path
     except OSError as exc:
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise ReportError(f"cannot write {path}: {_reason(exc)}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a regular file")
+        raise ReportError(f"{path}: is {kind}, not a regular file; mtqc writes reports only to regular files "
+                          "(use '-' to write to standard output)")
+    # a link to a regular file: replace the file it names and keep the link
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _temp_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.{HOST_TAG}-{os.getpid()}-{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
+
+
+def _write_temp(target: Path, content: str) -> Path:
+    tmp = _temp_path(target)
+    # 0o666 through the process umask (and any default ACL), like any file a user creates;
+    # mkstemp's 0600 would hide reports from colleagues and web servers
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the rename is still atomic
+    finally:
+        os.close(fd)
+
+
+def write_files(files: Sequence[tuple[Path, str]], *, stream: TextIO | None = None) -> list[Path]:
+    """Write several files as one step: every temp file first, then every rename.
+
+    A failure before the renames replaces nothing (the old files stay as they were) and leaves no
+    temp file. A path of '-' is written to `stream` (standard output) after the files.
+
+    Returns:
+        The paths as given, in order.
+
+    Raises:
+        ReportError: a path names something other than a regular file, or the write failed
+            (permissions, a read-only or full file system).
+    """
+    targets = [(path, None if is_stdout(path) else write_target(path), content) for path, content in files]
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for path, target, content in targets:
+            if target is None:
+                continue
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temps.append((_write_temp(target, content), target))
+            except OSError as exc:
+                raise ReportError(f"cannot write {path}: {_reason(exc)}") from exc
+        for tmp, target in temps:
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise ReportError(f"cannot write {target}: {_reason(exc)}") from exc
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)  # gone after a successful rename; removed after a failure
+    for folder in {t.parent for _, t in temps}:
+        _fsync_dir(folder)
+    for path, target, content in targets:
+        if target is None:
+            out = stream or sys.stdout
+            out.write(content)
+            out.flush()
+    return [path for path, _ in files]
+
+
+def write_atomic(path: Path, content: str) -> Path:
+    """Write `content` to `path` as UTF-8, replacing it in one step (see `write_files`)."""
+    return write_files([(path, content)])[0]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists but belongs to someone else
+    return True
+
+
+def _is_stale(entry: os.DirEntry[str], now: float) -> bool:
+    match = _TEMP.match(entry.name)
+    if match is None:
+        return bool(_LEGACY_TEMP.match(entry.name))  # older versions' temps: any left over are dead
+    try:
+        age = now - entry.stat(follow_symlinks=False).st_mtime
+    except OSError:
+        return False
+    if age > STALE_AFTER_S:
+        return True
+    # on this host, a temp file whose writer has exited is dead; another host's is judged by age
+    return match["host"] == HOST_TAG and not _pid_alive(int(match["pid"]))
+
+
+def clean_stale_temps(folder: Path, *, recursive: bool = False) -> list[Path]:
+    """Remove temp files that a killed run left in `folder`; live ones of other processes stay.
+
+    Returns:
+        The files removed.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if recursive and entry.is_dir(follow_symlinks=False):
+            removed += clean_stale_temps(Path(entry.path), recursive=True)
+        elif entry.is_file(follow_symlinks=False) and _is_stale(entry, now):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
+    return removed
+
+
+def ensure_writable_dir(folder: Path) -> Path:
+    """Create `folder` if needed and prove a file can be written there, before any work starts.
+
+    Raises:
+        ReportError: the folder cannot be created or written (permissions, read-only file system,
+            a file in the way).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "not a directory")
+        _write_temp(folder / "write-test", "").unlink()
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    return path
+        raise ReportError(f"cannot write reports to {folder}: {_reason(exc)}; choose a folder you can write to "
+                          "with --out") from exc
+    return folder
+
+
+def check_writable_dir(folder: Path) -> None:
+    """Without creating anything: fail early when `folder` (or the ancestor that would hold it) is unwritable.
+
+    Raises:
+        ReportError: the nearest existing ancestor is not a writable directory.
+    """
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ReportError(f"cannot write reports to {folder}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ReportError(f"cannot write reports to {folder}: {probe} is not writable (permissions or a "
+                          "read-only file system); choose another folder")

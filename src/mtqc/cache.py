@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence, TypeVar
 
 from .config import Settings
+from .errors import CacheError
 from .engines.base import Engine, ModelInfo, TokenScores
 
 CACHE_FILE = "cache.sqlite3"
@@ -34,6 +35,7 @@ class Cache:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self.error: str | None = None
+        self.failure: Exception | None = None  # why the cache was switched off
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
@@ -57,6 +59,7 @@ class Cache:
         return self._conn is not None
 
     def _disable(self, exc: Exception) -> None:
+        self.failure = exc
         self.error = f"cache {self.path} disabled: {exc.__class__.__name__}: {exc}"
         warnings.warn(self.error, RuntimeWarning, stacklevel=3)
         if self._conn is not None:
@@ -107,16 +110,69 @@ class Cache:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
-    def clear(self) -> None:
-        if self._conn is not None:
+    def clear(self) -> int:
+        """Delete every entry; returns how many there were.
+
+        Raises:
+            CacheError: the cache is switched off (it could not be opened) or cannot be written.
+        """
+        if self._conn is None:
+            raise CacheError(f"cannot clear the cache {self.path}: {self.error or 'it is closed'}")
+        try:
             with self._lock:
+                count = int(self._conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
                 self._conn.execute("DELETE FROM entries")
+        except sqlite3.Error as exc:
+            self.failure = exc
+            raise CacheError(f"cannot clear the cache {self.path}: {exc}") from exc
+        return count
 
     def close(self) -> None:
         if self._conn is not None:
             with self._lock:
                 self._conn.close()
             self._conn = None
+
+
+def _damaged(exc: Exception | None) -> bool:
+    # "file is not a database", "database disk image is malformed": DatabaseError proper;
+    # permissions, read-only and locking problems are OperationalError
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
+def clear_cache(path: Path) -> int | None:
+    """Empty the cache at `path`: every entry deleted, or a damaged database file removed.
+
+    Returns:
+        How many entries were deleted, or None when a damaged file was removed instead.
+
+    Raises:
+        CacheError: nothing could be cleared (a read-only file or folder, a lock held too long);
+            the message says which and how to fix it.
+    """
+    path = Path(path)
+    with warnings.catch_warnings():  # the error below says it in one line; no warning as well
+        warnings.simplefilter("ignore")
+        store = Cache(path)
+        try:
+            if store.enabled:
+                try:
+                    return store.clear()
+                except CacheError:
+                    if not _damaged(store.failure):
+                        raise
+        finally:
+            store.close()
+    if not _damaged(store.failure):
+        raise CacheError(f"cannot clear the cache {path}: {store.failure}; check that it and its folder "
+                         "are writable, or delete the folder")
+    # a damaged cache holds nothing usable: removing it (and its WAL) is the only real clear
+    try:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot clear the damaged cache {path}: {exc.strerror or exc}; delete it by hand") from exc
+    return None
 
 
 T = TypeVar("T")

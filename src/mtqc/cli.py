@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .config import Settings, load_settings
 from .engines import ENGINE_NAMES
-from .errors import InputError, MtqcError, UsageError
+from .errors import InputError, MtqcError
 from .signals import SIGNALS
 
 if TYPE_CHECKING:
@@ -117,32 +118,34 @@ def _make_checker(opts: dict[str, Any]) -> "Checker":
 def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | None, out_dir: Path, quiet: bool,
           fail_under: float | None, **opts: Any) -> None:
     """Check one or more articles; write JSON and HTML reports and print a summary."""
-    from .reports import write_html, write_json
+    from .atomic import is_stdout
+    from .reports import write_reports
+    from .reports.naming import plan_check_paths, prepare_report_dirs
     from .terminal import print_summary
 
-    if len(files) > 1 and (json_path or html_path):
-        raise UsageError("--json/--html name one report; with several FILES use --out DIR")
+    plan = plan_check_paths(files, out_dir, json_path, html_path, other_inputs=opts["glossaries"])
+    outputs = [p for _, *pair in plan for p in pair]
+    prepare_report_dirs(outputs)
     checker = _make_checker(opts)
-    console = Console()
-    failed_input = under = False
-    for path in files:
+    streaming = any(is_stdout(p) for p in outputs)
+    console = err_console if streaming else Console()  # stdout carries the report itself
+    failed = under = False
+    for path, json_out, html_out in plan:
         try:
             report = checker.check_file(path)
-        except InputError as exc:
-            err_console.print(f"[bold red]mtqc: error:[/] {exc}", soft_wrap=True)
-            failed_input = True
+            written = write_reports(report, json_out, html_out)
+        except MtqcError as exc:
+            err_console.print(f"[bold red]mtqc: error:[/] {escape(str(exc))}", soft_wrap=True)
+            failed = True
             continue
-        written = [
-            write_json(report, json_path or out_dir / f"{path.stem}.json"),
-            write_html(report, html_path or out_dir / f"{path.stem}.html"),
-        ]
         if not quiet:
             print_summary(report, console)
-            console.print("  reports: " + ", ".join(str(p) for p in written))
+            console.print("  reports: " + ", ".join(escape(str(p)) for p in (written.json_path, written.html_path)
+                                                    if not is_stdout(p)))
         if fail_under is not None and report.score < fail_under:
             under = True
-            err_console.print(f"mtqc: {path}: score {report.score:.1f} is under --fail-under {fail_under:g}")
-    if failed_input:
+            err_console.print(f"mtqc: {escape(str(path))}: score {report.score:.1f} is under --fail-under {fail_under:g}")
+    if failed:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if under:
         raise click.exceptions.Exit(EXIT_UNDER_THRESHOLD)
@@ -158,24 +161,40 @@ def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any)
     """Check every *.txt, *.md and *.html article in DIRECTORY."""
     from rich.progress import Progress
 
-    from .batch import find_articles, run_batch
+    from .batch import plan_batch, prepare_output, run_batch
 
-    files = find_articles(directory)
-    if not files:
-        raise InputError(f"{directory}: no *.txt, *.md or *.html articles found")
+    debug = bool(click.get_current_context().find_root().params.get("debug"))
+    plan = plan_batch(directory, out_dir)
+    for skipped in plan.skipped:
+        err_console.print(f"[yellow]skipped:[/] {escape(str(skipped))}", soft_wrap=True)
+    if not plan.articles:
+        raise InputError(f"{directory}: no *.txt, *.md or *.html articles found"
+                         + (f" ({len(plan.skipped)} skipped, see above)" if plan.skipped else ""))
+    prepare_output(plan)  # an unwritable OUTDIR fails now, not after every article is checked
     checker = _make_checker(opts)
     for note in checker.engine_choice.notes:
-        err_console.print(f"[cyan]note:[/] {note}", soft_wrap=True)
+        err_console.print(f"[cyan]note:[/] {escape(note)}", soft_wrap=True)
     with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
-        task = progress.add_task("checking", total=len(files))
-        result = run_batch(checker, directory, out_dir, files=files, on_item=lambda _: progress.advance(task))
+        task = progress.add_task("checking", total=len(plan.articles))
+        result = run_batch(checker, directory, out_dir, plan=plan, debug=debug,
+                           on_item=lambda _: progress.advance(task))
     checked = [i for i in result.items if not i.error]
-    click.echo(f"checked {len(checked)} of {len(result.items)} articles; reports in {out_dir} "
+    skipped_note = f", {len(result.skipped)} skipped" if result.skipped else ""
+    click.echo(f"checked {len(checked)} of {len(result.items)} articles{skipped_note}; reports in {out_dir} "
                f"(index: {result.index_path.name}, summary: {result.summary_path.name})")
     for item in result.failures:
-        err_console.print(f"[bold red]failed:[/] {item.error}", soft_wrap=True)
+        err_console.print(f"[bold red]failed:[/] {escape(item.error or '')}", soft_wrap=True)
+        if item.traceback:
+            err_console.print(item.traceback, markup=False, highlight=False, soft_wrap=True)
+    for error in result.errors:
+        err_console.print(f"[bold red]mtqc: error:[/] {escape(error)}", soft_wrap=True)
     if result.failures:
         err_console.print(f"mtqc: {len(result.failures)} of {len(result.items)} articles could not be checked")
+    if result.internal_failures:
+        if not debug:
+            err_console.print("mtqc: an internal error is a bug; rerun with mtqc --debug batch ... for the traceback")
+        raise click.exceptions.Exit(EXIT_INTERNAL)
+    if result.failures or result.errors:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if fail_under is not None and any(i.score is not None and i.score < fail_under for i in checked):
         raise click.exceptions.Exit(EXIT_UNDER_THRESHOLD)
@@ -378,11 +397,11 @@ def cache() -> None:
 @handle_errors
 def cache_clear() -> None:
     """Delete every cached translation and score."""
-    from .cache import Cache
+    from .cache import CACHE_FILE, clear_cache
 
-    store = Cache.for_settings(_settings())
-    store.clear()
-    click.echo(f"cleared {store.path}")
+    path = Path(_settings().cache_dir) / CACHE_FILE
+    removed = clear_cache(path)
+    click.echo(f"cleared {path}: " + ("removed the damaged cache file" if removed is None else f"{removed} entries"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -42,6 +43,7 @@ def highlight(sentence: SentenceResult) -> list[Piece]:
     return pieces
 
 
+@lru_cache(maxsize=1)  # compiling the templates costs more than rendering a report
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("mtqc", "reports/templates"),
@@ -61,9 +63,10 @@ def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
     return sorted(flagged, key=lambda s: -sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags))[:n]
 
 
-def render_html(report: ArticleReport) -> str:
+def render_html(report: ArticleReport, report_id: str | None = None) -> str:
+    """The HTML report; `report_id` (when given) is the id its JSON twin carries too."""
     return _environment().get_template("report.html.j2").render(
-        report=report, counts=report.counts(), worst=worst_sentences(report)
+        report=report, counts=report.counts(), worst=worst_sentences(report), report_id=report_id
     )
 
 
@@ -72,4 +75,5 @@ def render_index(rows: Sequence[dict[str, Any]], title: str, signature: str, ski
 
 
 def write_html(report: ArticleReport, path: Path) -> Path:
+    """Write the HTML report alone (`write_reports` writes the JSON and HTML pair)."""
     return write_atomic(path, render_html(report))

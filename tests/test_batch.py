@@ -1,0 +1,293 @@
+"""Batch: links, own reports and inputs are never confused; faults (bugs, full disk, kill) never lose the batch."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mtqc
+from mtqc.atomic import HOST_TAG, TEMP_SUFFIX
+from mtqc.batch import plan_batch
+from mtqc.cli import main
+from mtqc.errors import UsageError
+from mtqc.pipeline import Checker
+from mtqc.reports.naming import INDEX_NAME, SUMMARY_NAME, plan_batch_relpaths, report_base
+
+from .conftest import ARTICLE
+from .faults import readonly_dir, small_disk  # noqa: F401  (fixtures)
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _folder(root: Path, names: list[str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        text = ARTICLE.replace("12 villages", f"{i + 2} villages")
+        if name.endswith(".html"):
+            text = "<html><body><article>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n")[1:]) + "</article></body></html>"
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def _summary(out: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def _report_id(html: Path) -> str:
+    match = re.search(r'<meta name="mtqc-report-id" content="([0-9a-f]+)">', html.read_text(encoding="utf-8"))
+    assert match, f"{html} carries no report id"
+    return match[1]
+
+
+def _assert_complete_pairs(out: Path) -> int:
+    """Every report is whole and has its twin from the same write; returns how many pairs."""
+    pairs = 0
+    for path in out.rglob("*"):
+        assert not path.name.endswith((TEMP_SUFFIX, ".tmp")), f"temp file left: {path}"
+        if path.is_file():
+            assert path.stat().st_size > 0, f"zero-byte file: {path}"
+    for js in (out / "articles").rglob("*.json"):
+        data = json.loads(js.read_text(encoding="utf-8"))
+        assert data["report_id"] == _report_id(js.with_suffix(".html"))
+        pairs += 1
+    return pairs
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hrefs += [v for k, v in attrs if tag == "a" and k == "href" and v]
+
+
+# ------------------------------------------------------------------ what is read
+
+
+def test_links_out_of_the_folder_are_skipped_and_said(tmp_path: Path) -> None:
+    src = _folder(tmp_path / "in", ["a.txt"])
+    secret = _folder(tmp_path / "elsewhere", ["secret.txt"]) / "secret.txt"
+    (src / "secret.txt").symlink_to(secret)
+    (src / "again.txt").symlink_to(src / "a.txt")  # a link inside the folder is fine
+    (src / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    os.mkfifo(src / "pipe.txt")  # reading it would hang the batch
+    out = tmp_path / "out"
+    code, stdout, stderr = _run("batch", str(src), "--out", str(out))
+    assert code == 0 and "checked 2 of 2 articles, 3 skipped" in stdout
+    summary = _summary(out)
+    assert sorted(Path(a["path"]).name for a in summary["articles"]) == ["a.txt", "again.txt"]
+    reasons = {Path(s["path"]).name: s["reason"] for s in summary["skipped_files"]}
+    assert set(reasons) == {"secret.txt", "gone.txt", "pipe.txt"}
+    assert "outside" in reasons["secret.txt"] and str(secret) in reasons["secret.txt"]
+    assert "named pipe" in reasons["pipe.txt"] and "broken" in reasons["gone.txt"]
+    assert "skipped:" in stderr and "secret.txt" in stderr and "outside" in stderr
+    assert "secret.txt" in (out / "index.html").read_text(encoding="utf-8")  # the index says so too
+
+
+def test_out_inside_or_equal_to_dir_never_touches_articles_or_rechecks_reports(tmp_path: Path) -> None:
+    src = _folder(tmp_path / "in", ["page.html", "story.txt", "notes.md"])
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    for out in (src, src, src / "reports"):  # a rerun must not pick up the first run's reports
+        code, stdout, _ = _run("batch", str(src), "--out", str(out))
+        assert code == 0 and "checked 3 of 3 articles" in stdout
+        assert sorted(Path(a["path"]).name for a in _summary(out)["articles"]) == ["notes.md", "page.html", "story.txt"]
+    assert {p.name: p.read_bytes() for p in src.iterdir() if p.name in before} == before
+    assert (src / "articles" / "page.html.html").exists() and (src / "articles" / "story.html").exists()
+
+
+def test_reports_that_would_replace_an_article_are_refused_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = _folder(out / "articles", ["x.txt", "x.html"])  # x.txt's HTML report would be out/articles/x.html
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    code, _, stderr = _run("batch", str(src), "--out", str(out))
+    assert code == 2 and "never writes over its input" in stderr and "Traceback" not in stderr
+    assert {p.name: p.read_bytes() for p in src.iterdir()} == before and not (out / "summary.json").exists()
+
+    src2 = _folder(tmp_path / "site", ["index.html", "a.txt"])  # an article index.html, OUTDIR = DIR
+    code, _, stderr = _run("batch", str(src2), "--out", str(src2))
+    assert code == 2 and "index.html" in stderr and not (src2 / "summary.json").exists()
+
+
+# ------------------------------------------------------------------ names
+
+
+def test_batch_files_and_article_reports_never_collide_and_links_work(tmp_path: Path) -> None:
+    names = ["summary.txt", "index.txt", "index.md", "a b#1.txt", "a b#1.md", "page.html"]
+    src = _folder(tmp_path / "in", names)
+    out = tmp_path / "out"
+    code, _, _ = _run("batch", str(src), "--out", str(out))
+    assert code == 0
+    summary = _summary(out)
+    assert summary["checked"] == len(names)
+    by_name = {Path(a["path"]).name: a for a in summary["articles"]}
+    assert by_name["summary.txt"]["json"] == "articles/summary.json"
+    assert by_name["index.txt"]["html"] == "articles/index.html"
+    sources = {json.loads((out / a["json"]).read_text(encoding="utf-8"))["source"] for a in summary["articles"]}
+    assert sources == {str(src / n) for n in names}  # one report per article, none lost
+    parser = _Links()
+    parser.feed((out / "index.html").read_text(encoding="utf-8"))
+    assert len(parser.hrefs) == len(names)
+    for href in parser.hrefs:
+        target = out / unquote(href)
+        assert target.exists(), href
+        assert _report_id(target) == json.loads(target.with_suffix(".json").read_text(encoding="utf-8"))["report_id"]
+
+
+_part = st.sampled_from(["a", "A", "x", "summary", "index", "articles", "Articles", "articles_", "a.json", "b.html",
+                         "n.md", "x.txt", ""])
+_suffix = st.sampled_from([".txt", ".md", ".html", ".htm", ".markdown", ".TXT", ".md.txt", ".txt.txt", ".html.txt"])
+
+
+@st.composite
+def _relpath(draw: st.DrawFn) -> PurePosixPath:
+    folders = draw(st.lists(_part.filter(bool), max_size=2))
+    stem = draw(_part)
+    return PurePosixPath(*folders, stem + draw(_suffix))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(_relpath(), min_size=1, max_size=12), st.booleans())
+def test_report_names_are_unique_never_an_input_and_inside_outdir(inputs: set[PurePosixPath], same: bool) -> None:
+    batch_files = {PurePosixPath(SUMMARY_NAME), PurePosixPath(INDEX_NAME)}
+    try:
+        plan = plan_batch_relpaths(sorted(inputs), same_folder=same)
+    except UsageError:
+        assert same and any(p.parts[0] in (SUMMARY_NAME, INDEX_NAME) for p in inputs)
+        return
+    outputs = [p for pair in plan.values() for p in pair] + sorted(batch_files)
+    assert len(set(outputs)) == len(outputs)  # unique
+    assert set(plan) == inputs
+    input_folders = {parent for p in inputs for parent in p.parents if parent != PurePosixPath(".")}
+    output_folders = {parent for p in outputs for parent in p.parents if parent != PurePosixPath(".")}
+    for out in outputs:
+        assert not out.is_absolute() and ".." not in out.parts  # inside OUTDIR
+        assert out.suffix in (".json", ".html")
+        assert out not in output_folders  # no report is in the way of another's folder
+        if same:  # OUTDIR is DIR: never an article, never in the way of an article's folder
+            assert out not in inputs and out not in input_folders
+    for json_path, html_path in plan.values():
+        assert json_path.parts[0].lower().startswith("articles")  # apart from summary.json / index.html
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sets(st.text(alphabet="atx.mdhl", min_size=1, max_size=9).filter(lambda s: s not in (".", "..")), max_size=20))
+def test_report_base_is_one_to_one(names: set[str]) -> None:
+    assert len({report_base(n) for n in names}) == len(names)
+
+
+# ------------------------------------------------------------------ faults
+
+
+def test_one_article_crashing_the_checker_is_recorded_and_the_batch_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _folder(tmp_path / "in", ["a.txt", "boom.txt", "c.txt"])
+    original = Checker.check_file
+
+    def check_file(self: Checker, path: Path):  # type: ignore[no-untyped-def]
+        if path.name == "boom.txt":
+            raise ZeroDivisionError("a bug in one signal")
+        return original(self, path)
+
+    monkeypatch.setattr(Checker, "check_file", check_file)
+    out = tmp_path / "out"
+    code, stdout, stderr = _run("batch", str(src), "--out", str(out))
+    assert code == 3 and "checked 2 of 3" in stdout
+    assert "boom.txt: internal error: ZeroDivisionError" in stderr and "--debug" in stderr and "Traceback" not in stderr
+    summary = _summary(out)
+    boom = next(a for a in summary["articles"] if a["path"].endswith("boom.txt"))
+    assert boom["error_kind"] == "internal" and boom["traceback"] is None
+    assert (out / "index.html").exists() and _assert_complete_pairs(out) == 2
+
+    code, _, stderr = _run("--debug", "batch", str(src), "--out", str(out))
+    assert code == 3 and "Traceback" in stderr and "ZeroDivisionError: a bug in one signal" in stderr
+    boom = next(a for a in _summary(out)["articles"] if a["path"].endswith("boom.txt"))
+    assert "ZeroDivisionError" in boom["traceback"]
+
+
+def test_a_report_that_cannot_be_written_is_recorded_per_article(tmp_path: Path) -> None:
+    src = _folder(tmp_path / "in", ["a.txt", "b.txt"])
+    out = tmp_path / "out"
+    (out / "articles" / "b.json").mkdir(parents=True)  # in the way of b's JSON report
+    code, _, stderr = _run("batch", str(src), "--out", str(out))
+    assert code == 2 and "b.txt: report not written" in stderr
+    b = next(a for a in _summary(out)["articles"] if a["path"].endswith("b.txt"))
+    assert b["error_kind"] == "write" and b["score"] is not None and b["json"] is None
+    assert not (out / "articles" / "b.html").exists()  # no half pair
+    assert (out / "articles" / "a.json").exists() and (out / "index.html").exists()
+
+
+def test_a_read_only_output_folder_fails_before_any_article_is_checked(
+    tmp_path: Path, readonly_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _folder(tmp_path / "in", ["a.txt", "b.txt"])
+    calls: list[Path] = []
+    monkeypatch.setattr(Checker, "check_file", lambda self, path: calls.append(path))
+    code, _, stderr = _run("batch", str(src), "--out", str(readonly_dir))
+    assert code == 2 and "cannot write reports to" in stderr and "Traceback" not in stderr
+    assert calls == []
+
+
+def test_a_full_disk_loses_no_record_and_leaves_no_partial_report(tmp_path: Path, small_disk: Path) -> None:
+    names = [f"n{i}.txt" for i in range(8)]
+    src = _folder(tmp_path / "in", names)
+    code, stdout, stderr = _run("batch", str(src), "--out", str(small_disk))
+    assert code == 2 and "Traceback" not in stdout + stderr
+    assert "No space left on device" in stderr
+    pairs = _assert_complete_pairs(small_disk)
+    failed = re.findall(r"failed: \S+/(n\d\.txt): report not written", stderr)
+    assert 0 < pairs < len(names) and pairs + len(failed) == len(names)  # every article accounted for
+
+
+def test_a_killed_batch_leaves_only_whole_reports_and_a_rerun_completes(tmp_path: Path) -> None:
+    names = [f"n{i:02d}.txt" for i in range(16)]
+    src = _folder(tmp_path / "in", names)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(mtqc.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "mtqc.cli", "batch", str(src), "--out", str(out), "--engine", "offline"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        if (out / "articles").is_dir() and any((out / "articles").glob("*.json")):
+            break
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for path in out.rglob("*"):  # whole reports only, whatever the moment of the kill
+        if path.is_file() and not path.name.startswith("."):
+            assert path.stat().st_size > 0
+            if path.suffix == ".json":
+                json.loads(path.read_text(encoding="utf-8"))
+    # what an unlucky kill leaves, made certain: zero-byte temps of a dead process and of an older version
+    (out / "articles" / f".n00.json.{HOST_TAG}-{proc.pid}-0a1b2c{TEMP_SUFFIX}").touch()
+    (out / "articles" / ".n01.html.ab12cd34.tmp").touch()
+    (out / f".summary.json.{HOST_TAG}-{proc.pid}-0a1b2d{TEMP_SUFFIX}").touch()
+
+    code, stdout, _ = _run("batch", str(src), "--out", str(out), "--engine", "offline")
+    assert code == 0 and f"checked {len(names)} of {len(names)}" in stdout
+    assert _assert_complete_pairs(out) == len(names)
+    assert _summary(out)["checked"] == len(names)
+
+
+def test_plan_batch_maps_files_to_reports_under_articles(tmp_path: Path) -> None:
+    src = _folder(tmp_path / "in", ["a.txt", "a.md"])
+    plan = plan_batch(src, tmp_path / "out")
+    assert plan.reports[src / "a.txt"] == (tmp_path / "out/articles/a.json", tmp_path / "out/articles/a.html")
+    assert plan.reports[src / "a.md"] == (tmp_path / "out/articles/a.md.json", tmp_path / "out/articles/a.md.html")
+    assert plan.summary_path == tmp_path / "out/summary.json" and plan.index_path == tmp_path / "out/index.html"
