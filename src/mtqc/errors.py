@@ -36,5 +36,7 @@ class CalibrationError(MtqcError):
 
 class GoldError(MtqcError):
     """An annotation folder or file is missing or not in the annotation format."""
+
+
 class CacheError(MtqcError):
     """The translation cache cannot be cleared (read-only, or not ours to remove)."""
