@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -161,14 +162,25 @@ def test_pull_downloads_into_models_dir(models_dir: Path, tmp_path: Path, monkey
     assert models.locate_model("opus-mt-id-en", settings).revision == sha  # recorded in the marker
 
 
-def test_piece_spans_walk_the_text() -> None:
-    from mtqc.engines.marian import piece_spans
+def test_spans_come_from_sentencepiece_and_survive_expanding_normalisation(models_dir: Path) -> None:
+    """Issue 8, item 19: NFKC turns "…" into three "." pieces; every later piece keeps its own span."""
+    spm = pytest.importorskip("sentencepiece")
+    from mtqc.engines.opus import SPECIAL_PIECES, encode_with_offsets
 
-    text = "Banjir  di Bali ﬁx!"
-    pieces = ["\u2581Ban", "jir", "\u2581di", "\u2581", "Bali", "\u2581", "fi", "x", "!"]
-    spans = piece_spans(text, pieces)
-    assert [text[a:b] for a, b in spans] == ["Ban", "jir", "di", "", "Bali", "", "ﬁ", "x", "!"]
-    assert all(0 <= a <= b <= len(text) for a, b in spans)
+    sp = spm.SentencePieceProcessor(model_file=str(models_dir / "opus-mt-id-en" / "target.spm"))
+    text = "Wait… the ﬁx  is in, the minister said."
+    pieces, spans = encode_with_offsets(sp, text)
+    assert pieces == list(sp.encode(text, out_type=str))  # the same pieces the model is fed
+    assert pieces.count(".") >= 3  # "…" became three pieces
+    for piece, (a, b) in zip(pieces, spans):
+        assert 0 <= a <= b <= len(text)
+        body = piece.lstrip("\u2581")
+        if body.isalpha() and body.isascii() and piece not in SPECIAL_PIECES:
+            # a word-initial piece covers the space before it; no drift after "…" or the ligature
+            assert unicodedata.normalize("NFKC", text[a:b]).lstrip() == body, (piece, text[a:b])
+    minister = text.index("minister")
+    covered = "".join(text[a:b] for a, b in spans if minister - 1 <= a < minister + len("minister"))
+    assert covered.strip() == "minister"
 
 
 def test_cache_is_shared_between_connections(tmp_path: Path) -> None:
@@ -208,7 +220,8 @@ def test_auto_falls_back_to_offline_without_importing_torch(tmp_path: Path) -> N
 
 def test_marian_translate_batch_and_cap(models_dir: Path, tmp_path: Path) -> None:
     from mtqc.engines import select_engine
-    from mtqc.engines.marian import MarianEngine, decode_cap
+    from mtqc.engines.marian import MarianEngine
+    from mtqc.engines.opus import decode_cap
 
     engine = select_engine("marian", _settings(models_dir, tmp_path, use_cache=False)).engine
     assert isinstance(engine, MarianEngine) and engine.name == "marian"
@@ -229,7 +242,7 @@ def test_marian_translate_batch_and_cap(models_dir: Path, tmp_path: Path) -> Non
     assert out[2] == ""  # empty input: no model call, empty output
     assert len(shapes) == 2  # 4 non-empty sentences, batches of 2
     for in_len, out_len, cap in shapes:
-        assert cap == decode_cap(in_len)
+        assert cap == decode_cap(in_len, 512)  # the tiny model has opus-mt's 512 positions
         assert out_len - 1 <= cap  # minus the decoder start token
     back = engine.translate(out, src="id", tgt="en")
     assert len(back) == len(out)
@@ -334,7 +347,7 @@ def test_ct2_convert_translate_score(models_dir: Path, tmp_path: Path) -> None:
     pytest.importorskip("ctranslate2")
     from mtqc.engines import select_engine
     from mtqc.engines.ct2 import CTranslate2Engine, convert_models
-    from mtqc.engines.marian import decode_cap
+    from mtqc.engines.opus import decode_cap
 
     settings = _settings(models_dir, tmp_path, use_cache=False)
     converted = convert_models(settings)
@@ -365,7 +378,7 @@ def test_ct2_convert_translate_score(models_dir: Path, tmp_path: Path) -> None:
     assert len(out) == len(SOURCES) and all(isinstance(t, str) for t in out) and out[2] == ""
     assert len(seen) == 2
     for in_len, out_len, cap in seen:
-        assert cap == decode_cap(in_len) and out_len <= cap
+        assert cap == decode_cap(in_len, 512) and out_len <= cap
     scores = engine.score(SOURCES, TARGETS, src="en", tgt="id")
     for text, s in zip(TARGETS, scores):
         assert len(s.tokens) == len(s.logprobs) == len(s.spans)

@@ -8,7 +8,8 @@ from mtqc.glossary import Glossary
 from mtqc.ingest import segment
 from mtqc.lexicon import words_with_offsets
 from mtqc.lm import SentenceLogprob
-from mtqc.signals import ArticleContext
+from mtqc.model_outputs import compute_model_outputs
+from mtqc.signals import SIGNALS, ArticleContext
 from mtqc.signals.distribution import is_outlier_low, robust_z
 from mtqc.signals.likelihood import LikelihoodSignal
 from mtqc.signals.lm_fluency import LMFluencySignal
@@ -52,13 +53,12 @@ class StubEngine(Engine):
         return (ModelInfo("stub", "test/stub", "0" * 40),)
 
 
-def _context(engine: StubEngine) -> ArticleContext:
+def _context(engine: Engine, lm: object = None) -> ArticleContext:
+    """The context the pipeline builds: model outputs computed up front, in batches."""
     article = segment(ARTICLE)
     sentences = tuple(article.scored_segments)
-    texts = [s.text for s in sentences]
-    back = tuple(engine.translate(texts, src="en", tgt="id"))
-    trip = tuple(engine.translate(list(back), src="id", tgt="en"))
-    return ArticleContext(article, sentences, Glossary(), engine, back, trip)
+    outputs = compute_model_outputs([s.text for s in sentences], engine=engine, lm=lm)  # type: ignore[arg-type]
+    return ArticleContext(article, sentences, Glossary(), engine, **outputs.as_context_fields())
 
 
 def test_roundtrip_flags_only_the_sentence_whose_meaning_changed() -> None:
@@ -124,8 +124,7 @@ class StubLM:
 
 def test_lm_fluency_flags_the_surprising_sentence_and_word() -> None:
     article = segment(ARTICLE)
-    ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), StubEngine({}))
-    outputs = LMFluencySignal(StubLM("appointed")).run(ctx)  # type: ignore[arg-type]
+    outputs = LMFluencySignal().run(_context(StubEngine({}), StubLM("appointed")))
     flagged = [i for i, o in enumerate(outputs) if o.flags]
     assert flagged == [3]
     flag = outputs[3].flags[0]

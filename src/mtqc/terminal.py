@@ -6,13 +6,13 @@ from rich.table import Table
 from rich.text import Text
 
 from .results import ArticleReport, SentenceResult
+from .scoring import SEVERITY_WEIGHTS
 
 _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
-_WEIGHT = {"minor": 1, "major": 5, "critical": 10}
 
 
-def _sentence_penalty(s: SentenceResult) -> int:
-    return sum(_WEIGHT[f.severity] for f in s.flags)
+def _sentence_penalty(s: SentenceResult) -> float:
+    return sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags)
 
 
 def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) -> None:
