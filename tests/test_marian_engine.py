@@ -389,3 +389,124 @@ def test_ct2_convert_translate_score(models_dir: Path, tmp_path: Path) -> None:
     (models_dir / "opus-mt-en-id" / "generation_config.json").write_text(json.dumps({"num_beams": 1}))
     select_engine("ct2", settings)
     assert (converted[0] / "model.bin").stat().st_mtime_ns != stamp
+
+
+# --- issue 8, item 21: one tokenization and scoring path ----------------------------------------
+
+PAIRS = [  # (Indonesian source, English target), written for these tests
+    ("Menteri mengatakan harga beras akan turun.", "The minister said the price of rice would fall…  “soon”."),
+    ("Banjir di Bali.", "Floods ﬁlled the streets of Bali."),
+    ("", ""),
+]
+
+
+def test_marian_and_ct2_give_the_same_tokens_spans_and_logprobs(tmp_path: Path) -> None:
+    """The same tiny model under both runtimes. Its <pad> logit is raised, as a softmax that
+    wrongly includes <pad> (ct2 drops it from the vocabulary) would then be off by ~1 nat."""
+    pytest.importorskip("ctranslate2")
+    from mtqc.engines import select_engine
+
+    from .tiny_models import build_marian, train_spm
+
+    models = tmp_path / "models"
+    spm_model = train_spm(tmp_path / "work")
+    for seed, name in enumerate(("opus-mt-en-id", "opus-mt-id-en")):
+        build_marian(models / name, spm_model, seed=seed, pad_logit_bias=6.0)
+    settings = _settings(models, tmp_path, use_cache=False)
+    marian = select_engine("marian", settings).engine
+    ct2 = select_engine("ct2", settings).engine
+    sources, targets = [p[0] for p in PAIRS], [p[1] for p in PAIRS]
+    a = marian.score(sources, targets, src="id", tgt="en")
+    b = ct2.score(sources, targets, src="id", tgt="en")
+    for text, x, y in zip(targets, a, b):
+        assert x.tokens == y.tokens and x.spans == y.spans
+        assert x.logprobs == pytest.approx(y.logprobs, abs=0.02)  # int8 quantisation error only
+        for piece, (s, e) in zip(x.tokens, x.spans):
+            body = piece.lstrip("\u2581")
+            if body.isalpha() and body.isascii():  # every word piece is where the text has it
+                assert unicodedata.normalize("NFKC", text[s:e]).strip() == body
+    assert sum(1 for t in a[0].tokens if t == ".") >= 4  # "…" and the full stop: the case that used to drift
+
+
+# --- issue 8, item 20: a CUDA device that cannot run ----------------------------------------------
+
+class _FakeTranslator:
+    """Stands in for ctranslate2.Translator on a GPU (runs on the CPU); fails like missing CUDA libraries."""
+
+    def __init__(self, real: object, path: str, *, fail: bool) -> None:
+        self.fail = fail
+        self.inner = real(path, device="cpu", compute_type="int8")  # type: ignore[operator]
+
+    def translate_batch(self, *args: object, **kw: object) -> object:
+        if self.fail:
+            raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
+        return self.inner.translate_batch(*args, **kw)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def _fake_gpu(monkeypatch: pytest.MonkeyPatch, *, devices: int, fail: bool) -> list[tuple[str, int]]:
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    real = ctranslate2.Translator
+    made: list[tuple[str, int]] = []
+
+    def factory(path: str, *, device: str = "cpu", device_index: int = 0, **kw: object) -> object:
+        if device == "cpu":
+            made.append((device, device_index))
+            return real(path, device="cpu", **kw)
+        made.append((device, device_index))
+        return _FakeTranslator(real, path, fail=fail)
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: devices)
+    monkeypatch.setattr(ctranslate2, "Translator", factory)
+    return made
+
+
+def test_ct2_falls_back_to_cpu_when_cuda_is_visible_but_unusable(models_dir: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.engines import select_engine
+
+    made = _fake_gpu(monkeypatch, devices=1, fail=True)
+    choice = select_engine("ct2", _settings(models_dir, tmp_path, device="auto"))
+    engine = choice.engine
+    assert engine.name == "ct2" and engine.inner.device == "cpu" and engine.inner.compute_type == "int8"  # type: ignore[attr-defined]
+    assert ("cuda", 0) in made and made[-1] == ("cpu", 0)  # tried the GPU at load, then the CPU
+    assert any("CUDA" in n or "cuda" in n for n in choice.notes) and any("libcublas" in n for n in choice.notes)
+    assert len(engine.translate(["Floods in Bali."], src="en", tgt="id")) == 1  # the first translate works
+    auto = select_engine("auto", _settings(models_dir, tmp_path, device="auto"))
+    assert auto.engine.name == "ct2" and any("libcublas" in n for n in auto.notes)
+
+
+def test_ct2_explicit_cuda_that_cannot_run_is_a_clear_error(models_dir: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.engines import select_engine
+
+    _fake_gpu(monkeypatch, devices=2, fail=True)
+    with pytest.raises(EngineError, match="--device cpu") as err:
+        select_engine("ct2", _settings(models_dir, tmp_path, device="cuda:1"))
+    assert "cuda:1" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_ct2_keeps_the_cuda_device_index(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.engines import select_engine
+
+    made = _fake_gpu(monkeypatch, devices=2, fail=False)
+    choice = select_engine("ct2", _settings(models_dir, tmp_path, device="cuda:1", use_cache=False))
+    assert choice.engine.device == "cuda:1" and choice.notes == ()  # type: ignore[attr-defined]
+    assert made and all(m == ("cuda", 1) for m in made)  # device 1, not device 0
+    with pytest.raises(EngineError, match="only 2 CUDA device"):
+        select_engine("ct2", _settings(models_dir, tmp_path, device="cuda:2"))
+
+
+# --- issue 8, item 22: defaults live once -----------------------------------------------------------
+
+def test_engines_take_beams_and_batch_size_from_settings(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.config import DEFAULT_BATCH_SIZE, DEFAULT_BEAMS, load_settings
+    from mtqc.engines.marian import MarianEngine
+
+    assert load_settings({}).beams == DEFAULT_BEAMS and load_settings({}).batch_size == DEFAULT_BATCH_SIZE
+    engine = MarianEngine(_settings(models_dir, tmp_path))
+    assert (engine.num_beams, engine.batch_size) == (DEFAULT_BEAMS, DEFAULT_BATCH_SIZE)
+    engine = MarianEngine(_settings(models_dir, tmp_path, beams=3, batch_size=5))
+    assert (engine.num_beams, engine.batch_size) == (3, 5)
