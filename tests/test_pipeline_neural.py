@@ -103,3 +103,28 @@ def test_corrupt_model_is_a_one_line_error(models_dir: Path, article_path: Path,
                                        "--offline", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "opus-mt-id-en" in result.stderr and "Traceback" not in result.output
+
+
+def test_pipeline_runs_each_model_once_per_article_and_signals_none(models_dir: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 8, item 22: the pipeline computes LM scores and forced-decoding scores in one batch each
+    and puts them in the context; the LM signal is built with no arguments."""
+    from mtqc.lm import CausalLM
+    from mtqc.signals.lm_fluency import LMFluencySignal
+
+    calls: list[int] = []
+    real = CausalLM._score
+
+    def counting(self, texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real(self, texts)
+
+    monkeypatch.setattr(CausalLM, "_score", counting)
+    checker = Checker.create(_settings(models_dir, tmp_path, use_cache=False), engine="marian")
+    assert checker.lm is not None and any(isinstance(s, LMFluencySignal) for s in checker.signals)
+    report = checker.check_text(ARTICLE, "a.txt")
+    scored = [s for s in report.sentences if s.scored]
+    assert calls == [len(scored)]
+    assert all("fluency.slor" in s.signals and "likelihood.mean_logprob" in s.signals for s in scored)
+    assert "distilgpt2@" in str(report.signature)  # the LM is named in the signature, once
+    assert str(report.signature).count("distilgpt2@") == 1
