@@ -510,3 +510,62 @@ def test_engines_take_beams_and_batch_size_from_settings(models_dir: Path, tmp_p
     assert (engine.num_beams, engine.batch_size) == (DEFAULT_BEAMS, DEFAULT_BATCH_SIZE)
     engine = MarianEngine(_settings(models_dir, tmp_path, beams=3, batch_size=5))
     assert (engine.num_beams, engine.batch_size) == (3, 5)
+
+
+# --- spans for any text (the engines' reader of article text) ------------------------------------
+
+@pytest.fixture(scope="module")
+def target_spm(tiny_models: Path) -> object:
+    spm = pytest.importorskip("sentencepiece")
+    return spm.SentencePieceProcessor(model_file=str(tiny_models / "opus-mt-id-en" / "target.spm"))
+
+
+def test_spans_stay_in_the_text_and_in_order_for_any_text(target_spm: object) -> None:
+    from hypothesis import given, settings as hsettings, strategies as st
+
+    from mtqc.engines.opus import encode_with_offsets
+
+    @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+           | st.lists(st.sampled_from(["…", "ﬁ", "½", "  ", "é", "e\u0301", "😀", "Bali", "“x”", "\u00a0"]),
+                      max_size=12).map("".join))
+    @hsettings(max_examples=150, deadline=None)
+    def check(text: str) -> None:
+        pieces, spans = encode_with_offsets(target_spm, text)
+        assert pieces == list(target_spm.encode(text, out_type=str))  # type: ignore[attr-defined]
+        assert len(spans) == len(pieces)
+        ends = [0]
+        for a, b in spans:
+            assert 0 <= a <= b <= len(text) and a >= ends[-1] - 1  # monotone: no piece jumps back
+            ends.append(b)
+        assert ends == sorted(ends)
+
+    check()
+
+
+def test_spans_from_an_older_sentencepiece_proto_are_converted_from_bytes_to_characters() -> None:
+    """sentencepiece before offset_mapping: the proto gives UTF-8 byte offsets."""
+    from types import SimpleNamespace
+
+    from mtqc.engines.opus import encode_with_offsets
+
+    text = "Kata “é…” di Bali"
+    words = [("\u2581Kata", "Kata"), ("\u2581“é", " “é"), (".", ""), (".", ""), (".", "…"), ("”", "”"),
+             ("\u2581di", " di"), ("\u2581Bali", " Bali")]
+
+    class OldProcessor:
+        def encode(self, text_: str, out_type: object = None) -> object:
+            if out_type == "offset_mapping":
+                raise ValueError("Invalid return_type")
+            assert out_type == "immutable_proto"
+            pieces, pos, char_pos = [], 0, 0
+            for piece, surface in words:
+                found = text_.index(surface, char_pos) if surface else char_pos
+                begin = len(text_[:found].encode("utf-8")) if surface else pos
+                end = begin + len(surface.encode("utf-8"))
+                pieces.append(SimpleNamespace(piece=piece, begin=begin, end=end))
+                pos, char_pos = end, found + len(surface)
+            return SimpleNamespace(pieces=pieces)
+
+    pieces, spans = encode_with_offsets(OldProcessor(), text)
+    assert pieces == [w[0] for w in words]
+    assert [text[a:b] for a, b in spans] == [w[1] for w in words]
