@@ -82,16 +82,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from mtqc.config import Settings
-    from mtqc.engines import marian as marian_module
+    from mtqc.engines import opus as opus_module  # both engines decode through opus.decode_cap
     from mtqc.pipeline import Checker
 
     if not args.engine_cap:
-        marian_module.decode_cap = lambda n: max(1, n)  # type: ignore[assignment]
-        try:
-            from mtqc.engines import ct2 as ct2_module
-            ct2_module.decode_cap = lambda n: max(1, n)  # type: ignore[assignment]
-        except ImportError:
-            pass
+        opus_module.decode_cap = lambda n, limit=512: max(1, min(n, limit))  # type: ignore[assignment]
 
     work = Path(tempfile.mkdtemp(prefix="mtqc-bench-"))
     models = work / "models"

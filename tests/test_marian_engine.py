@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -161,14 +162,25 @@ def test_pull_downloads_into_models_dir(models_dir: Path, tmp_path: Path, monkey
     assert models.locate_model("opus-mt-id-en", settings).revision == sha  # recorded in the marker
 
 
-def test_piece_spans_walk_the_text() -> None:
-    from mtqc.engines.marian import piece_spans
+def test_spans_come_from_sentencepiece_and_survive_expanding_normalisation(models_dir: Path) -> None:
+    """Issue 8, item 19: NFKC turns "…" into three "." pieces; every later piece keeps its own span."""
+    spm = pytest.importorskip("sentencepiece")
+    from mtqc.engines.opus import SPECIAL_PIECES, encode_with_offsets
 
-    text = "Banjir  di Bali ﬁx!"
-    pieces = ["\u2581Ban", "jir", "\u2581di", "\u2581", "Bali", "\u2581", "fi", "x", "!"]
-    spans = piece_spans(text, pieces)
-    assert [text[a:b] for a, b in spans] == ["Ban", "jir", "di", "", "Bali", "", "ﬁ", "x", "!"]
-    assert all(0 <= a <= b <= len(text) for a, b in spans)
+    sp = spm.SentencePieceProcessor(model_file=str(models_dir / "opus-mt-id-en" / "target.spm"))
+    text = "Wait… the ﬁx  is in, the minister said."
+    pieces, spans = encode_with_offsets(sp, text)
+    assert pieces == list(sp.encode(text, out_type=str))  # the same pieces the model is fed
+    assert pieces.count(".") >= 3  # "…" became three pieces
+    for piece, (a, b) in zip(pieces, spans):
+        assert 0 <= a <= b <= len(text)
+        body = piece.lstrip("\u2581")
+        if body.isalpha() and body.isascii() and piece not in SPECIAL_PIECES:
+            # a word-initial piece covers the space before it; no drift after "…" or the ligature
+            assert unicodedata.normalize("NFKC", text[a:b]).lstrip() == body, (piece, text[a:b])
+    minister = text.index("minister")
+    covered = "".join(text[a:b] for a, b in spans if minister - 1 <= a < minister + len("minister"))
+    assert covered.strip() == "minister"
 
 
 def test_cache_is_shared_between_connections(tmp_path: Path) -> None:
@@ -208,7 +220,8 @@ def test_auto_falls_back_to_offline_without_importing_torch(tmp_path: Path) -> N
 
 def test_marian_translate_batch_and_cap(models_dir: Path, tmp_path: Path) -> None:
     from mtqc.engines import select_engine
-    from mtqc.engines.marian import MarianEngine, decode_cap
+    from mtqc.engines.marian import MarianEngine
+    from mtqc.engines.opus import decode_cap
 
     engine = select_engine("marian", _settings(models_dir, tmp_path, use_cache=False)).engine
     assert isinstance(engine, MarianEngine) and engine.name == "marian"
@@ -229,7 +242,7 @@ def test_marian_translate_batch_and_cap(models_dir: Path, tmp_path: Path) -> Non
     assert out[2] == ""  # empty input: no model call, empty output
     assert len(shapes) == 2  # 4 non-empty sentences, batches of 2
     for in_len, out_len, cap in shapes:
-        assert cap == decode_cap(in_len)
+        assert cap == decode_cap(in_len, 512)  # the tiny model has opus-mt's 512 positions
         assert out_len - 1 <= cap  # minus the decoder start token
     back = engine.translate(out, src="id", tgt="en")
     assert len(back) == len(out)
@@ -334,7 +347,7 @@ def test_ct2_convert_translate_score(models_dir: Path, tmp_path: Path) -> None:
     pytest.importorskip("ctranslate2")
     from mtqc.engines import select_engine
     from mtqc.engines.ct2 import CTranslate2Engine, convert_models
-    from mtqc.engines.marian import decode_cap
+    from mtqc.engines.opus import decode_cap
 
     settings = _settings(models_dir, tmp_path, use_cache=False)
     converted = convert_models(settings)
@@ -365,7 +378,7 @@ def test_ct2_convert_translate_score(models_dir: Path, tmp_path: Path) -> None:
     assert len(out) == len(SOURCES) and all(isinstance(t, str) for t in out) and out[2] == ""
     assert len(seen) == 2
     for in_len, out_len, cap in seen:
-        assert cap == decode_cap(in_len) and out_len <= cap
+        assert cap == decode_cap(in_len, 512) and out_len <= cap
     scores = engine.score(SOURCES, TARGETS, src="en", tgt="id")
     for text, s in zip(TARGETS, scores):
         assert len(s.tokens) == len(s.logprobs) == len(s.spans)
@@ -376,3 +389,183 @@ def test_ct2_convert_translate_score(models_dir: Path, tmp_path: Path) -> None:
     (models_dir / "opus-mt-en-id" / "generation_config.json").write_text(json.dumps({"num_beams": 1}))
     select_engine("ct2", settings)
     assert (converted[0] / "model.bin").stat().st_mtime_ns != stamp
+
+
+# --- issue 8, item 21: one tokenization and scoring path ----------------------------------------
+
+PAIRS = [  # (Indonesian source, English target), written for these tests
+    ("Menteri mengatakan harga beras akan turun.", "The minister said the price of rice would fall…  “soon”."),
+    ("Banjir di Bali.", "Floods ﬁlled the streets of Bali."),
+    ("", ""),
+]
+
+
+def test_marian_and_ct2_give_the_same_tokens_spans_and_logprobs(tmp_path: Path) -> None:
+    """The same tiny model under both runtimes. Its <pad> logit is raised, as a softmax that
+    wrongly includes <pad> (ct2 drops it from the vocabulary) would then be off by ~1 nat."""
+    pytest.importorskip("ctranslate2")
+    from mtqc.engines import select_engine
+
+    from .tiny_models import build_marian, train_spm
+
+    models = tmp_path / "models"
+    spm_model = train_spm(tmp_path / "work")
+    for seed, name in enumerate(("opus-mt-en-id", "opus-mt-id-en")):
+        build_marian(models / name, spm_model, seed=seed, pad_logit_bias=6.0)
+    settings = _settings(models, tmp_path, use_cache=False)
+    marian = select_engine("marian", settings).engine
+    ct2 = select_engine("ct2", settings).engine
+    sources, targets = [p[0] for p in PAIRS], [p[1] for p in PAIRS]
+    a = marian.score(sources, targets, src="id", tgt="en")
+    b = ct2.score(sources, targets, src="id", tgt="en")
+    for text, x, y in zip(targets, a, b):
+        assert x.tokens == y.tokens and x.spans == y.spans
+        assert x.logprobs == pytest.approx(y.logprobs, abs=0.02)  # int8 quantisation error only
+        for piece, (s, e) in zip(x.tokens, x.spans):
+            body = piece.lstrip("\u2581")
+            if body.isalpha() and body.isascii():  # every word piece is where the text has it
+                assert unicodedata.normalize("NFKC", text[s:e]).strip() == body
+    assert sum(1 for t in a[0].tokens if t == ".") >= 4  # "…" and the full stop: the case that used to drift
+
+
+# --- issue 8, item 20: a CUDA device that cannot run ----------------------------------------------
+
+class _FakeTranslator:
+    """Stands in for ctranslate2.Translator on a GPU (runs on the CPU); fails like missing CUDA libraries."""
+
+    def __init__(self, real: object, path: str, *, fail: bool) -> None:
+        self.fail = fail
+        self.inner = real(path, device="cpu", compute_type="int8")  # type: ignore[operator]
+
+    def translate_batch(self, *args: object, **kw: object) -> object:
+        if self.fail:
+            raise RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
+        return self.inner.translate_batch(*args, **kw)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def _fake_gpu(monkeypatch: pytest.MonkeyPatch, *, devices: int, fail: bool) -> list[tuple[str, int]]:
+    ctranslate2 = pytest.importorskip("ctranslate2")
+    real = ctranslate2.Translator
+    made: list[tuple[str, int]] = []
+
+    def factory(path: str, *, device: str = "cpu", device_index: int = 0, **kw: object) -> object:
+        if device == "cpu":
+            made.append((device, device_index))
+            return real(path, device="cpu", **kw)
+        made.append((device, device_index))
+        return _FakeTranslator(real, path, fail=fail)
+
+    monkeypatch.setattr(ctranslate2, "get_cuda_device_count", lambda: devices)
+    monkeypatch.setattr(ctranslate2, "Translator", factory)
+    return made
+
+
+def test_ct2_falls_back_to_cpu_when_cuda_is_visible_but_unusable(models_dir: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.engines import select_engine
+
+    made = _fake_gpu(monkeypatch, devices=1, fail=True)
+    choice = select_engine("ct2", _settings(models_dir, tmp_path, device="auto"))
+    engine = choice.engine
+    assert engine.name == "ct2" and engine.inner.device == "cpu" and engine.inner.compute_type == "int8"  # type: ignore[attr-defined]
+    assert ("cuda", 0) in made and made[-1] == ("cpu", 0)  # tried the GPU at load, then the CPU
+    assert any("CUDA" in n or "cuda" in n for n in choice.notes) and any("libcublas" in n for n in choice.notes)
+    assert len(engine.translate(["Floods in Bali."], src="en", tgt="id")) == 1  # the first translate works
+    auto = select_engine("auto", _settings(models_dir, tmp_path, device="auto"))
+    assert auto.engine.name == "ct2" and any("libcublas" in n for n in auto.notes)
+
+
+def test_ct2_explicit_cuda_that_cannot_run_is_a_clear_error(models_dir: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.engines import select_engine
+
+    _fake_gpu(monkeypatch, devices=2, fail=True)
+    with pytest.raises(EngineError, match="--device cpu") as err:
+        select_engine("ct2", _settings(models_dir, tmp_path, device="cuda:1"))
+    assert "cuda:1" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_ct2_keeps_the_cuda_device_index(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.engines import select_engine
+
+    made = _fake_gpu(monkeypatch, devices=2, fail=False)
+    choice = select_engine("ct2", _settings(models_dir, tmp_path, device="cuda:1", use_cache=False))
+    assert choice.engine.device == "cuda:1" and choice.notes == ()  # type: ignore[attr-defined]
+    assert made and all(m == ("cuda", 1) for m in made)  # device 1, not device 0
+    with pytest.raises(EngineError, match="only 2 CUDA device"):
+        select_engine("ct2", _settings(models_dir, tmp_path, device="cuda:2"))
+
+
+# --- issue 8, item 22: defaults live once -----------------------------------------------------------
+
+def test_engines_take_beams_and_batch_size_from_settings(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.config import DEFAULT_BATCH_SIZE, DEFAULT_BEAMS, load_settings
+    from mtqc.engines.marian import MarianEngine
+
+    assert load_settings({}).beams == DEFAULT_BEAMS and load_settings({}).batch_size == DEFAULT_BATCH_SIZE
+    engine = MarianEngine(_settings(models_dir, tmp_path))
+    assert (engine.num_beams, engine.batch_size) == (DEFAULT_BEAMS, DEFAULT_BATCH_SIZE)
+    engine = MarianEngine(_settings(models_dir, tmp_path, beams=3, batch_size=5))
+    assert (engine.num_beams, engine.batch_size) == (3, 5)
+
+
+# --- spans for any text (the engines' reader of article text) ------------------------------------
+
+@pytest.fixture(scope="module")
+def target_spm(tiny_models: Path) -> object:
+    spm = pytest.importorskip("sentencepiece")
+    return spm.SentencePieceProcessor(model_file=str(tiny_models / "opus-mt-id-en" / "target.spm"))
+
+
+def test_spans_stay_in_the_text_and_in_order_for_any_text(target_spm: object) -> None:
+    from hypothesis import given, settings as hsettings, strategies as st
+
+    from mtqc.engines.opus import encode_with_offsets
+
+    @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+           | st.lists(st.sampled_from(["…", "ﬁ", "½", "  ", "é", "e\u0301", "😀", "Bali", "“x”", "\u00a0"]),
+                      max_size=12).map("".join))
+    @hsettings(max_examples=150, deadline=None)
+    def check(text: str) -> None:
+        pieces, spans = encode_with_offsets(target_spm, text)
+        assert pieces == list(target_spm.encode(text, out_type=str))  # type: ignore[attr-defined]
+        assert len(spans) == len(pieces)
+        ends = [0]
+        for a, b in spans:
+            assert 0 <= a <= b <= len(text) and a >= ends[-1] - 1  # monotone: no piece jumps back
+            ends.append(b)
+        assert ends == sorted(ends)
+
+    check()
+
+
+def test_spans_from_an_older_sentencepiece_proto_are_converted_from_bytes_to_characters() -> None:
+    """sentencepiece before offset_mapping: the proto gives UTF-8 byte offsets."""
+    from types import SimpleNamespace
+
+    from mtqc.engines.opus import encode_with_offsets
+
+    text = "Kata “é…” di Bali"
+    words = [("\u2581Kata", "Kata"), ("\u2581“é", " “é"), (".", ""), (".", ""), (".", "…"), ("”", "”"),
+             ("\u2581di", " di"), ("\u2581Bali", " Bali")]
+
+    class OldProcessor:
+        def encode(self, text_: str, out_type: object = None) -> object:
+            if out_type == "offset_mapping":
+                raise ValueError("Invalid return_type")
+            assert out_type == "immutable_proto"
+            pieces, pos, char_pos = [], 0, 0
+            for piece, surface in words:
+                found = text_.index(surface, char_pos) if surface else char_pos
+                begin = len(text_[:found].encode("utf-8")) if surface else pos
+                end = begin + len(surface.encode("utf-8"))
+                pieces.append(SimpleNamespace(piece=piece, begin=begin, end=end))
+                pos, char_pos = end, found + len(surface)
+            return SimpleNamespace(pieces=pieces)
+
+    pieces, spans = encode_with_offsets(OldProcessor(), text)
+    assert pieces == [w[0] for w in words]
+    assert [text[a:b] for a, b in spans] == [w[1] for w in words]

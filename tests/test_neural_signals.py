@@ -8,7 +8,8 @@ from mtqc.glossary import Glossary
 from mtqc.ingest import segment
 from mtqc.lexicon import words_with_offsets
 from mtqc.lm import SentenceLogprob
-from mtqc.signals import ArticleContext
+from mtqc.model_outputs import compute_model_outputs
+from mtqc.signals import SIGNALS, ArticleContext
 from mtqc.signals.distribution import is_outlier_low, robust_z
 from mtqc.signals.likelihood import LikelihoodSignal
 from mtqc.signals.lm_fluency import LMFluencySignal
@@ -52,13 +53,12 @@ class StubEngine(Engine):
         return (ModelInfo("stub", "test/stub", "0" * 40),)
 
 
-def _context(engine: StubEngine) -> ArticleContext:
+def _context(engine: Engine, lm: object = None) -> ArticleContext:
+    """The context the pipeline builds: model outputs computed up front, in batches."""
     article = segment(ARTICLE)
     sentences = tuple(article.scored_segments)
-    texts = [s.text for s in sentences]
-    back = tuple(engine.translate(texts, src="en", tgt="id"))
-    trip = tuple(engine.translate(list(back), src="id", tgt="en"))
-    return ArticleContext(article, sentences, Glossary(), engine, back, trip)
+    outputs = compute_model_outputs([s.text for s in sentences], engine=engine, lm=lm)  # type: ignore[arg-type]
+    return ArticleContext(article, sentences, Glossary(), engine, **outputs.as_context_fields())
 
 
 def test_roundtrip_flags_only_the_sentence_whose_meaning_changed() -> None:
@@ -124,8 +124,7 @@ class StubLM:
 
 def test_lm_fluency_flags_the_surprising_sentence_and_word() -> None:
     article = segment(ARTICLE)
-    ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), StubEngine({}))
-    outputs = LMFluencySignal(StubLM("appointed")).run(ctx)  # type: ignore[arg-type]
+    outputs = LMFluencySignal().run(_context(StubEngine({}), StubLM("appointed")))
     flagged = [i for i, o in enumerate(outputs) if o.flags]
     assert flagged == [3]
     flag = outputs[3].flags[0]
@@ -150,3 +149,90 @@ def test_outlier_rule_combines_absolute_and_relative() -> None:
     assert is_outlier_low(0.8, -3.0, absolute=0.7, relative_z=-2.5, ceiling=0.85)  # relative
     assert not is_outlier_low(0.9, -3.0, absolute=0.7, relative_z=-2.5, ceiling=0.85)  # above the ceiling
     assert not is_outlier_low(0.8, -1.0, absolute=0.7, relative_z=-2.5, ceiling=0.85)
+
+
+# --- issue 8, item 22: a uniform registry; signals read model outputs, never call models ----------
+
+@pytest.mark.parametrize("name", sorted(SIGNALS))
+def test_every_registered_signal_is_built_with_no_arguments(name: str) -> None:
+    signal = SIGNALS[name]()
+    assert signal.name == name and signal.thresholds == type(signal).THRESHOLDS
+
+
+class ExplodingEngine(StubEngine):
+    """An engine whose models must not be reached once the context is built."""
+
+    def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
+        raise AssertionError("a signal called the translation model")
+
+    def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
+        raise AssertionError("a signal called the scoring model")
+
+
+def test_neural_signals_read_their_context_and_call_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import mtqc.embeddings
+
+    ctx = _context(StubEngine({}), StubLM("appointed"))
+    ctx = dataclasses.replace(ctx, engine=ExplodingEngine({}))
+
+    def no_embedding(*args: object, **kwargs: object) -> object:
+        raise AssertionError("a signal called the embedding model")
+
+    monkeypatch.setattr(mtqc.embeddings, "embed", no_embedding)
+    monkeypatch.setattr(mtqc.embeddings, "cosine_similarities", no_embedding)
+    for name in ("roundtrip", "likelihood", "lm_fluency"):
+        outputs = SIGNALS[name]().run(ctx)
+        assert len(outputs) == len(ctx.sentences) and all(o.values for o in outputs)
+
+
+def test_a_signal_without_its_model_outputs_says_which_are_missing() -> None:
+    article = segment(ARTICLE)
+    ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), StubEngine({}), ("x",) * 5, ("x",) * 5)
+    assert not LMFluencySignal().applies(ctx)
+    with pytest.raises(ValueError, match="lm_scores"):
+        LMFluencySignal().run(ctx)
+    with pytest.raises(ValueError, match="likelihoods"):
+        LikelihoodSignal().run(ctx)
+
+
+class CountingEngine(StubEngine):
+    def __init__(self) -> None:
+        super().__init__({})
+        self.calls: list[tuple[str, int]] = []
+
+    def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
+        self.calls.append((f"translate {src}->{tgt}", len(texts)))
+        return super()._translate(texts, src=src, tgt=tgt)
+
+    def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
+        self.calls.append((f"score {src}->{tgt}", len(sources)))
+        return super()._score(sources, targets, src=src, tgt=tgt)
+
+
+class CountingLM(StubLM):
+    def __init__(self) -> None:
+        super().__init__("appointed")
+        self.calls: list[int] = []
+
+    def score(self, texts: list[str], cache: object = None) -> list[SentenceLogprob]:
+        self.calls.append(len(texts))
+        return super().score(texts, cache)
+
+
+def test_model_outputs_are_computed_in_one_batch_per_model_and_only_when_needed() -> None:
+    texts = [s.text for s in segment(ARTICLE).scored_segments]
+    engine, lm = CountingEngine(), CountingLM()
+    out = compute_model_outputs(texts, engine=engine, lm=lm)  # type: ignore[arg-type]
+    n = len(texts)
+    assert engine.calls == [("translate en->id", n), ("translate id->en", n), ("score id->en", n)]
+    assert lm.calls == [n]
+    assert out.likelihoods is not None and len(out.likelihoods) == n
+    assert out.lm_scores is not None and out.roundtrip_similarities is not None
+    engine, lm = CountingEngine(), CountingLM()
+    out = compute_model_outputs(texts, engine=engine, lm=lm, needs=set())  # type: ignore[arg-type]
+    assert [c[0] for c in engine.calls] == ["translate en->id", "translate id->en"]  # shown in the report
+    assert lm.calls == [] and out.likelihoods is None and out.lm_scores is None and out.roundtrip_similarities is None
+    empty = compute_model_outputs([], engine=CountingEngine(), lm=None)
+    assert empty.backtranslations == () and empty.likelihoods == ()

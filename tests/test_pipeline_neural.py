@@ -40,10 +40,15 @@ def test_check_with_marian_reports_backtranslations_and_neural_signals(models_di
 
 
 def test_recheck_of_an_unchanged_article_does_no_model_work(models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also issue 8, item 22: the pipeline runs every model once per article, batched (the LM
+    included), and the signals (built with no arguments) only read the outputs."""
     from mtqc.engines.marian import MarianEngine
+    from mtqc.lm import CausalLM
+    from mtqc.signals.lm_fluency import LMFluencySignal
 
     calls: list[int] = []
-    real_translate, real_score = MarianEngine._translate, MarianEngine._score
+    lm_calls: list[int] = []
+    real_translate, real_score, real_lm = MarianEngine._translate, MarianEngine._score, CausalLM._score
 
     def counting_translate(self, texts, **kw):  # type: ignore[no-untyped-def]
         calls.append(len(texts))
@@ -53,14 +58,26 @@ def test_recheck_of_an_unchanged_article_does_no_model_work(models_dir: Path, tm
         calls.append(len(sources))
         return real_score(self, sources, targets, **kw)
 
+    def counting_lm(self, texts):  # type: ignore[no-untyped-def]
+        lm_calls.append(len(texts))
+        return real_lm(self, texts)
+
     monkeypatch.setattr(MarianEngine, "_translate", counting_translate)
     monkeypatch.setattr(MarianEngine, "_score", counting_score)
+    monkeypatch.setattr(CausalLM, "_score", counting_lm)
     settings = _settings(models_dir, tmp_path)
-    first = Checker.create(settings, engine="marian").check_text(ARTICLE, "a.txt")
+    checker = Checker.create(settings, engine="marian")
+    assert checker.lm is not None and any(isinstance(s, LMFluencySignal) for s in checker.signals)
+    first = checker.check_text(ARTICLE, "a.txt")
+    n_scored = sum(1 for s in first.sentences if s.scored)
     assert len(calls) == 3  # en->id, id->en, forced decoding: one batch each
+    assert lm_calls == [n_scored]  # the LM: one batch of every scored sentence
+    assert all("fluency.slor" in s.signals and "likelihood.mean_logprob" in s.signals for s in first.sentences if s.scored)
+    assert str(first.signature).count("distilgpt2@") == 1
     calls.clear()
+    lm_calls.clear()
     second = Checker.create(settings, engine="marian").check_text(ARTICLE, "a.txt")
-    assert calls == []
+    assert calls == [] and lm_calls == []
     assert [s.roundtrip for s in first.sentences] == [s.roundtrip for s in second.sentences]
     calls.clear()
     Checker.create(Settings(**{**settings.__dict__, "use_cache": False}), engine="marian").check_text(ARTICLE, "a.txt")
@@ -103,3 +120,4 @@ def test_corrupt_model_is_a_one_line_error(models_dir: Path, article_path: Path,
                                        "--offline", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "opus-mt-id-en" in result.stderr and "Traceback" not in result.output
+

@@ -83,8 +83,14 @@ def build_marian(
     ffn: int = 32,
     vocab_size: int | None = None,
     seed: int = 0,
+    max_positions: int = 512,
+    pad_logit_bias: float = 0.0,
 ) -> Path:
-    """Write a random-weight MarianMTModel + MarianTokenizer files (save_pretrained layout)."""
+    """Write a random-weight MarianMTModel + MarianTokenizer files (save_pretrained layout).
+
+    `max_positions` is the model's and the tokenizer's limit (opus-mt: 512); `pad_logit_bias`
+    raises <pad>'s output logit, so that a softmax that wrongly includes <pad> shows.
+    """
     import shutil
 
     import torch
@@ -96,15 +102,18 @@ def build_marian(
         vocab_size=len(vocab), decoder_vocab_size=len(vocab), d_model=d_model,
         encoder_layers=layers, decoder_layers=layers, encoder_attention_heads=heads,
         decoder_attention_heads=heads, encoder_ffn_dim=ffn, decoder_ffn_dim=ffn,
-        max_position_embeddings=512, pad_token_id=pad_id, eos_token_id=0,
+        max_position_embeddings=max_positions, pad_token_id=pad_id, eos_token_id=0,
         decoder_start_token_id=pad_id, forced_eos_token_id=0, share_encoder_decoder_embeddings=True,
         scale_embedding=True, static_position_embeddings=True, activation_function="swish",
     )
     torch.manual_seed(seed)
     model = MarianMTModel(config).eval()
+    if pad_logit_bias:
+        with torch.no_grad():
+            model.final_logits_bias[0, pad_id] = pad_logit_bias
     model.generation_config = GenerationConfig(
         bad_words_ids=[[pad_id]], decoder_start_token_id=pad_id, eos_token_id=0, pad_token_id=pad_id,
-        forced_eos_token_id=0, max_length=512, num_beams=1,
+        forced_eos_token_id=0, max_length=max_positions, num_beams=1,
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out_dir)
@@ -112,7 +121,7 @@ def build_marian(
     shutil.copyfile(spm_model, out_dir / "target.spm")
     (out_dir / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=1), encoding="utf-8")
     (out_dir / "tokenizer_config.json").write_text(json.dumps({
-        "tokenizer_class": "MarianTokenizer", "model_max_length": 512, "separate_vocabs": False,
+        "tokenizer_class": "MarianTokenizer", "model_max_length": max_positions, "separate_vocabs": False,
         "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>",
     }), encoding="utf-8")
     return out_dir
@@ -126,8 +135,9 @@ def build_tiny_models(models_dir: Path, workdir: Path, **kwargs: int) -> Path:
     return models_dir
 
 
-def build_tiny_gpt2(out_dir: Path, corpus: str = CORPUS, *, seed: int = 0) -> Path:
-    """A random-weight GPT-2 with a byte-level BPE tokenizer trained here (save_pretrained layout)."""
+def build_tiny_gpt2(out_dir: Path, corpus: str = CORPUS, *, seed: int = 0, n_positions: int = 256) -> Path:
+    """A random-weight GPT-2 with a byte-level BPE tokenizer trained here (save_pretrained layout);
+    `n_positions` is its window (distilgpt2: 1024)."""
     import torch
     from tokenizers import ByteLevelBPETokenizer
     from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
@@ -136,7 +146,7 @@ def build_tiny_gpt2(out_dir: Path, corpus: str = CORPUS, *, seed: int = 0) -> Pa
     bpe.train_from_iterator(corpus.splitlines(), vocab_size=400, min_frequency=1, special_tokens=["<|endoftext|>"])
     tokenizer = GPT2TokenizerFast(tokenizer_object=bpe, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
                                   unk_token="<|endoftext|>")
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=256, n_embd=16, n_layer=1, n_head=2,
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=n_positions, n_embd=16, n_layer=1, n_head=2,
                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
     torch.manual_seed(seed)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -230,6 +230,7 @@ class CachedEngine(Engine):
         self.cache = cache
         self.name = inner.name  # type: ignore[misc]  # reports and signatures show the real engine
         self.can_translate = inner.can_translate  # type: ignore[misc]
+        self.notes = inner.notes
         self.hits = 0
         self.misses = 0
         self._identity: str | None = None

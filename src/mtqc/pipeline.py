@@ -14,7 +14,8 @@ from .engines import EngineChoice, select_engine
 from .errors import EngineError, UsageError
 from .glossary import Glossary, load_glossaries
 from .ingest import Article, check_english, load_article, segment
-from .lm import load_lm
+from .lm import CausalLM, load_lm
+from .model_outputs import compute_model_outputs
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
 from .signals import BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
@@ -30,7 +31,8 @@ class Checker:
     glossary: Glossary
     signals: Sequence[Signal]
     settings: Settings = field(default_factory=Settings)
-    cache: Cache | None = None  # model outputs computed by signals (embeddings, LM scores)
+    cache: Cache | None = None  # model outputs (embeddings, LM scores) are cached like translations
+    lm: CausalLM | None = None  # scores sentences for `lm_fluency`; None: n-gram fluency instead
     calibration: Calibration | None = None  # None: the signals' own flags and the flag-count score
 
     @classmethod
@@ -55,23 +57,24 @@ class Checker:
         signals: list[Signal] = [SIGNALS[name]() for name in OFFLINE_SIGNALS]
         if choice.engine.can_translate:
             signals += [SIGNALS[name]() for name in BACKTRANSLATION_SIGNALS]
+        lm: CausalLM | None = None
         if engine != "offline":
             try:
                 lm = load_lm(settings)
             except EngineError as exc:
                 notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
             else:
-                signals = [LMFluencySignal(lm) if s.name == NgramFluencySignal.name else s for s in signals]
+                signals = [LMFluencySignal() if s.name == NgramFluencySignal.name else s for s in signals]
         unknown = set(disabled) - set(SIGNALS)
         if unknown:
             raise UsageError(f"unknown signal(s) {sorted(unknown)}; known: {', '.join(sorted(SIGNALS))}")
         # the LM signal stands in for `fluency`: disabling either disables both
         off = set(disabled) | ({"fluency", "lm_fluency"} if {"fluency", "lm_fluency"} & set(disabled) else set())
         signals = [s for s in signals if s.name not in off]
-        # model outputs that signals compute (embeddings, LM scores) are cached like translations
+        # model outputs (embeddings, LM scores) are cached like translations
         cache = Cache.for_settings(settings) if settings.use_cache else None
         cal = load_calibration(calibration) if calibrated else None
-        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache, cal)
+        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache, lm, cal)
 
     def uncalibrated(self) -> "Checker":
         """The same checker reporting the signals' own flags (for fitting and cross-validation)."""
@@ -85,7 +88,8 @@ class Checker:
     def signature(self) -> Signature:
         engine = self.engine_choice.engine
         models = [str(m) for m in engine.models]
-        models += [str(s.lm.info) for s in self.active_signals if isinstance(s, LMFluencySignal)]
+        if self.lm is not None and any(isinstance(s, LMFluencySignal) for s in self.active_signals):
+            models.append(str(self.lm.info))
         embedder = embedding_model_label()  # used by the round-trip and consistency signals
         if embedder:
             models.append(embedder)
@@ -117,13 +121,12 @@ class Checker:
 
     def check_article(self, article: Article) -> ArticleReport:
         scored = tuple(article.scored_segments)
-        backtranslations = roundtrips = None
         engine = self.engine_choice.engine
-        if engine.can_translate and scored:
-            texts = [s.text for s in scored]
-            backtranslations = tuple(engine.translate(texts, src="en", tgt="id"))
-            roundtrips = tuple(engine.translate(list(backtranslations), src="id", tgt="en"))
-        ctx = ArticleContext(article, scored, self.glossary, engine, backtranslations, roundtrips, self.cache)
+        # every model runs here, batched over the article; signals only read the outputs
+        outputs = compute_model_outputs([s.text for s in scored], engine=engine, lm=self.lm, cache=self.cache,
+                                        needs={n for s in self.active_signals for n in s.needs})
+        backtranslations, roundtrips = outputs.backtranslations, outputs.roundtrips
+        ctx = ArticleContext(article, scored, self.glossary, engine, cache=self.cache, **outputs.as_context_fields())
 
         values: list[dict[str, float]] = [{} for _ in scored]
         flags: list[list[Flag]] = [[] for _ in scored]

@@ -8,16 +8,16 @@ from rich.text import Text
 from typing import TYPE_CHECKING
 
 from .results import ArticleReport, SentenceResult
+from .scoring import SEVERITY_WEIGHTS
 
 if TYPE_CHECKING:
     from .evaluation import EvalResult
 
 _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
-_WEIGHT = {"minor": 1, "major": 5, "critical": 10}
 
 
-def _sentence_penalty(s: SentenceResult) -> int:
-    return sum(_WEIGHT[f.severity] for f in s.flags)
+def _sentence_penalty(s: SentenceResult) -> float:
+    return sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags)
 
 
 def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) -> None:

@@ -27,13 +27,13 @@ def _offline(settings: Settings) -> Engine:
 def _marian(settings: Settings) -> Engine:
     from .marian import create_marian_engine  # torch/transformers are imported inside, lazily
 
-    return create_marian_engine(settings, num_beams=settings.beams, batch_size=settings.batch_size)
+    return create_marian_engine(settings)  # beams, batch size: from settings
 
 
 def _ct2(settings: Settings) -> Engine:
     from .ct2 import create_ct2_engine  # converts the Marian models to int8 on first use
 
-    return create_ct2_engine(settings, num_beams=settings.beams, batch_size=settings.batch_size)
+    return create_ct2_engine(settings)
 
 
 # name -> factory; `auto` tries _AUTO_ORDER in turn. A factory raises EngineError (incl.
@@ -63,10 +63,10 @@ def select_engine(name: str, settings: Settings) -> EngineChoice:
             except EngineError as exc:
                 failures.setdefault(str(exc), []).append(candidate)
                 continue
-            return EngineChoice(engine, tuple(_failure_notes(failures)))
+            return EngineChoice(engine, (*engine.notes, *_failure_notes(failures)))
         return EngineChoice(OfflineEngine(), (BACKTRANSLATION_SKIPPED, *_failure_notes(failures)))
     if name not in _FACTORIES:
         raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
     engine = _FACTORIES[name](settings)
-    notes = (BACKTRANSLATION_SKIPPED,) if not engine.can_translate else ()
+    notes = (BACKTRANSLATION_SKIPPED,) if not engine.can_translate else engine.notes
     return EngineChoice(engine, notes)

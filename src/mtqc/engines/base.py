@@ -41,6 +41,7 @@ class Engine(ABC):
 
     name: ClassVar[str]
     can_translate: ClassVar[bool] = True
+    notes: tuple[str, ...] = ()  # what it could not use at load (a GPU it fell back from), for the report
 
     def translate(self, texts: Sequence[str], *, src: str, tgt: str) -> list[str]:
         """Translate a batch of sentences from `src` to `tgt` (ISO 639-1 codes)."""

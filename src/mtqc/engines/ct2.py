@@ -17,13 +17,10 @@ from typing import Any, Sequence
 
 from ..config import Settings
 from ..errors import EngineError, ModelNotFoundError
-from .base import Engine, TokenScores
-from .marian import (OpusMtEngine, DEFAULT_BATCH_SIZE, DEFAULT_NUM_BEAMS, DIRECTIONS, MAX_INPUT_TOKENS, _one_line,
-                     decode_cap, length_buckets, piece_spans, resolve_device)
+from .base import Engine
+from .opus import DIRECTIONS, EOS, OpusMtEngine, one_line as _one_line, parse_device, resolve_device
 
 SOURCE_MARKER = "mtqc-source.json"
-EOS = "</s>"
-UNK = "<unk>"
 
 
 def _marker(resolved: Any) -> dict[str, str]:
@@ -91,9 +88,8 @@ class CTranslate2Engine(OpusMtEngine):
 
     name = "ct2"
 
-    def __init__(self, settings: Settings, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                 num_beams: int = DEFAULT_NUM_BEAMS, directions: Sequence[tuple[str, str]] = DIRECTIONS,
-                 compute_type: str | None = None) -> None:
+    def __init__(self, settings: Settings, *, batch_size: int | None = None, num_beams: int | None = None,
+                 directions: Sequence[tuple[str, str]] = DIRECTIONS, compute_type: str | None = None) -> None:
         from ..models import ct2_dir
 
         self._locate(settings, directions, batch_size, num_beams)
@@ -103,58 +99,67 @@ class CTranslate2Engine(OpusMtEngine):
         except ImportError as exc:
             raise EngineError(f"the ct2 engine needs ctranslate2 and sentencepiece ({_one_line(exc)}); "
                               "pip install 'mtqc[neural]'") from exc
-        self.device = resolve_device(settings.device, ctranslate2.get_cuda_device_count() > 0)
-        self.compute_type = compute_type or ("int8" if self.device == "cpu" else "int8_float16")
+        self._ctranslate2 = ctranslate2
+        self._threads = int(settings.threads or 0)
         self._translators: dict[tuple[str, str], Any] = {}
-        self._spm: dict[tuple[str, str], tuple[Any, Any]] = {}
-        for d, resolved in self._resolved.items():
-            out = convert_model(resolved, ct2_dir(resolved.spec.name, settings))
+        self._spm = {}
+        self._dirs = {d: convert_model(r, ct2_dir(r.spec.name, settings)) for d, r in self._resolved.items()}
+        for d, out in self._dirs.items():
             try:
-                self._translators[d] = ctranslate2.Translator(
-                    str(out), device=self.device.split(":")[0], compute_type=self.compute_type,
-                    intra_threads=int(settings.threads or 0), inter_threads=1)
                 self._spm[d] = (sentencepiece.SentencePieceProcessor(model_file=str(out / "source.spm")),
                                 sentencepiece.SentencePieceProcessor(model_file=str(out / "target.spm")))
             except Exception as exc:
                 raise EngineError(f"CTranslate2 model {out} cannot be loaded ({_one_line(exc)}); delete it "
                                   f"and run `mtqc models convert`") from exc
+        requested = (settings.device or "auto").lower()
+        self.device = resolve_device(requested, ctranslate2.get_cuda_device_count())
+        self.compute_type = compute_type or ("int8" if self.device == "cpu" else "int8_float16")
+        if self.device == "cpu":
+            self._load_translators()
+            return
+        try:  # a visible GPU is not a usable one: CUDA libraries may be missing (a CPU build of torch)
+            self._load_translators()
+            self._probe()
+        except Exception as exc:
+            if requested != "auto":
+                raise EngineError(f"CTranslate2 cannot run on {self.device} ({_one_line(exc)}); "
+                                  "use --device cpu, or install the CUDA libraries CTranslate2 needs") from exc
+            self.notes = (f"CTranslate2 could not use {self.device} ({_one_line(exc)}), so it runs on the CPU; "
+                          "install the CUDA libraries CTranslate2 needs to use the GPU.",)
+            self.device, self.compute_type = "cpu", compute_type or "int8"
+            self._load_translators()
+
+    def _load_translators(self) -> None:
+        kind, index = parse_device(self.device)
+        self._translators = {}
+        for d, out in self._dirs.items():
+            try:
+                self._translators[d] = self._ctranslate2.Translator(
+                    str(out), device=kind, device_index=index, compute_type=self.compute_type,
+                    intra_threads=self._threads, inter_threads=1)
+            except Exception as exc:
+                if kind != "cpu":
+                    raise  # the caller falls back to the CPU, or says the device is unusable
+                raise EngineError(f"CTranslate2 model {out} cannot be loaded ({_one_line(exc)}); delete it "
+                                  f"and run `mtqc models convert`") from exc
+
+    def _probe(self) -> None:
+        """One tiny translation per model: a device that cannot run fails here, at load, not mid-batch."""
+        for translator in self._translators.values():
+            translator.translate_batch([[EOS]], beam_size=1, max_decoding_length=1)
 
     def settings_key(self) -> str:
         return f"beams={self.num_beams},{self.compute_type}"
 
-    @staticmethod
-    def _source_tokens(sp: Any, text: str) -> list[str]:
-        return list(sp.encode(text, out_type=str))[:MAX_INPUT_TOKENS] + [EOS]
+    def _generate(self, d: tuple[str, str], batch: list[list[str]], max_new_tokens: int) -> list[list[str]]:
+        results = self._translators[d].translate_batch(
+            batch, beam_size=self.num_beams, max_batch_size=self.batch_size,
+            max_decoding_length=max_new_tokens, return_scores=False)
+        return [list(r.hypotheses[0]) for r in results]
 
-    def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
-        d = self._direction(src, tgt)
-        translator, (sp_src, sp_tgt) = self._translators[d], self._spm[d]
-        out: list[str] = [""] * len(texts)
-        todo = [i for i, t in enumerate(texts) if t.strip()]
-        tokens = [self._source_tokens(sp_src, texts[i]) for i in todo]
-        for bucket in length_buckets([len(t) for t in tokens], self.batch_size):
-            batch = [tokens[j] for j in bucket]
-            results = translator.translate_batch(
-                batch, beam_size=self.num_beams, max_batch_size=self.batch_size,
-                max_decoding_length=decode_cap(max(len(t) for t in batch)), return_scores=False)
-            for j, result in zip(bucket, results):
-                hyp = [t for t in result.hypotheses[0] if t not in (EOS, UNK)]
-                out[todo[j]] = sp_tgt.decode(hyp).strip()
-        return out
-
-    def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
-        d = self._direction(src, tgt)
-        translator, (sp_src, sp_tgt) = self._translators[d], self._spm[d]
-        src_tokens = [self._source_tokens(sp_src, s) for s in sources]
-        tgt_pieces = [list(sp_tgt.encode(t, out_type=str))[:MAX_INPUT_TOKENS] for t in targets]
-        results = translator.score_batch(src_tokens, tgt_pieces, max_batch_size=self.batch_size)
-        out: list[TokenScores] = []
-        for text, pieces, result in zip(targets, tgt_pieces, results):
-            logprobs = tuple(float(v) for v in result.log_probs)
-            if len(logprobs) != len(pieces) + 1:
-                raise EngineError(f"ct2 returned {len(logprobs)} scores for {len(pieces) + 1} tokens")
-            out.append(TokenScores((*pieces, EOS), logprobs, (*piece_spans(text, pieces), (-1, -1))))
-        return out
+    def _forced(self, d: tuple[str, str], sources: list[list[str]], targets: list[list[str]]) -> list[list[float]]:
+        results = self._translators[d].score_batch(sources, targets, max_batch_size=self.batch_size)
+        return [list(r.log_probs) for r in results]
 
 
 def create_ct2_engine(settings: Settings, **kwargs: Any) -> Engine:

@@ -19,7 +19,8 @@ SIGNALS: dict[str, type[Signal]] = {
     )
 }
 
-# Signals that need nothing but the text (LMFluencySignal needs a loaded LM; see pipeline).
+# Every registered signal is built with no arguments (SIGNALS[name]()); model outputs reach it
+# through ArticleContext, computed by the pipeline. Signals that need nothing but the text:
 OFFLINE_SIGNALS: tuple[str, ...] = ("untranslated", "terminology", "fluency", "mechanics", "consistency")
 BACKTRANSLATION_SIGNALS: tuple[str, ...] = ("roundtrip", "likelihood")
 

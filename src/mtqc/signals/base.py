@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Mapping
 
 from ..cache import Cache
-from ..engines import Engine
+from ..engines import Engine, TokenScores
 from ..glossary import Glossary
 from ..ingest import Article, Segment
+from ..lm import SentenceLogprob
 from ..results import Flag
 
 
@@ -16,7 +17,9 @@ from ..results import Flag
 class ArticleContext:
     """Everything a signal may read about one article.
 
-    `backtranslations`/`roundtrips` are None when no engine translated (offline mode).
+    Model outputs are computed by the pipeline, batched over the article
+    (`mtqc.model_outputs`), one per sentence; each is None when it was not computed (offline
+    mode, no LM, or no active signal reads it). Signals read them; they never call models.
     """
 
     article: Article
@@ -25,7 +28,10 @@ class ArticleContext:
     engine: Engine
     backtranslations: tuple[str, ...] | None = None
     roundtrips: tuple[str, ...] | None = None
-    cache: Cache | None = None  # for model outputs signals compute themselves (embeddings, LM)
+    cache: Cache | None = None  # for model outputs the offline signals compute (phrase embeddings)
+    likelihoods: tuple[TokenScores, ...] | None = None  # id->en forced decoding: sentence given its back-translation
+    roundtrip_similarities: tuple[float, ...] | None = None  # MiniLM cosine of sentence and round trip
+    lm_scores: tuple[SentenceLogprob, ...] | None = None  # per-token LM log-probabilities
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Signal(ABC):
 
     name: ClassVar[str]
     needs_backtranslation: ClassVar[bool] = False
+    needs: ClassVar[tuple[str, ...]] = ()  # the model outputs (ArticleContext fields) it reads
     THRESHOLDS: ClassVar[dict[str, float]] = {}
 
     def __init__(self, **thresholds: float) -> None:
@@ -52,13 +59,27 @@ class Signal(ABC):
             raise ValueError(f"{self.name}: unknown thresholds {sorted(unknown)}; known: {sorted(self.THRESHOLDS)}")
         self.thresholds = {**self.THRESHOLDS, **thresholds}
 
+    def missing(self, ctx: ArticleContext) -> list[str]:
+        """The model outputs this signal reads that `ctx` lacks."""
+        wanted = (*(("roundtrips",) if self.needs_backtranslation else ()), *self.needs)
+        return [name for name in dict.fromkeys(wanted) if getattr(ctx, name) is None]
+
     def applies(self, ctx: ArticleContext) -> bool:
-        return not self.needs_backtranslation or ctx.roundtrips is not None
+        return not self.missing(ctx)
 
     def run(self, ctx: ArticleContext) -> list[SignalOutput]:
         """Compute outputs for every sentence and check they are well-formed."""
-        if not self.applies(ctx):
+        missing = self.missing(ctx)
+        if "roundtrips" in missing:
             raise ValueError(f"signal {self.name!r} needs back-translations, and none were made")
+        if missing:
+            raise ValueError(f"signal {self.name!r} needs model outputs {missing} in its context; "
+                             "compute them with mtqc.model_outputs.compute_model_outputs")
+        for name in self.needs:
+            value = getattr(ctx, name)
+            if len(value) != len(ctx.sentences):
+                raise ValueError(f"signal {self.name!r}: context has {len(value)} {name} for "
+                                 f"{len(ctx.sentences)} sentences")
         outputs = self._compute(ctx)
         if len(outputs) != len(ctx.sentences):
             raise RuntimeError(f"signal {self.name!r} returned {len(outputs)} outputs for {len(ctx.sentences)} sentences")

@@ -1,6 +1,7 @@
 """Forced-decoding likelihood, as Prism does for quality estimation.
 
-The id->en model scores the original English given its own Indonesian back-translation. Tokens
+The id->en model scores the original English given its own Indonesian back-translation (the
+pipeline does, in one batch; the scores arrive in `ArticleContext.likelihoods`). Tokens
 it finds implausible in context are where the English says something the pseudo-source does not
 support: the likely mistranslation. Token log-probabilities are summed per word (via the
 engine's character spans); the sentence score is the length-normalised mean.
@@ -13,11 +14,19 @@ from .base import ArticleContext, Signal, SignalOutput
 from .distribution import is_outlier_low, robust_z
 
 
+def overlaps(span: tuple[int, int], start: int, end: int) -> bool:
+    """Does a token's span fall on the word [start, end)? A zero-width span (a piece the
+    tokenizer's normalisation added, e.g. the 2nd '.' of '…') belongs to the character it sits on;
+    (-1, -1) marks a special token, on no word."""
+    s, e = span
+    return s >= 0 and s < end and max(e, s + 1) > start
+
+
 def word_logprobs(text: str, scores: TokenScores) -> list[tuple[int, int, float]]:
     """Sum token log-probabilities over each word of `text` that the tokens overlap."""
     out = []
     for _, start, end in words_with_offsets(text):
-        total = sum(lp for lp, (s, e) in zip(scores.logprobs, scores.spans) if s >= 0 and s < end and e > start)
+        total = sum(lp for lp, span in zip(scores.logprobs, scores.spans) if overlaps(span, start, end))
         out.append((start, end, total))
     return out
 
@@ -25,6 +34,7 @@ def word_logprobs(text: str, scores: TokenScores) -> list[tuple[int, int, float]
 class LikelihoodSignal(Signal):
     name = "likelihood"
     needs_backtranslation = True
+    needs = ("likelihoods",)  # forced-decoding scores, computed by the pipeline in one batch
     THRESHOLDS = {
         "min_mean_logprob": -3.0,  # sentence: mean token log-probability under this is implausible
         "relative_z": -2.5,  # ... or this far below the article's median
@@ -34,9 +44,9 @@ class LikelihoodSignal(Signal):
     }
 
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
-        assert ctx.backtranslations is not None
+        assert ctx.likelihoods is not None
         originals = [s.text for s in ctx.sentences]
-        all_scores = ctx.engine.score(list(ctx.backtranslations), originals, src="id", tgt="en")
+        all_scores = ctx.likelihoods
         means = [s.mean_logprob for s in all_scores]
         zs = robust_z(means)
         th = self.thresholds

@@ -8,13 +8,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..lexicon import words_with_offsets
-from ..lm import CausalLM, unigram_logprob
+from ..lm import unigram_logprob
 from .base import ArticleContext, Signal, SignalOutput
 from .distribution import is_outlier_low, robust_z
+from .likelihood import overlaps
 
 
 class LMFluencySignal(Signal):
     name = "lm_fluency"  # takes the n-gram `fluency` signal's place when the LM is present
+    needs = ("lm_scores",)  # computed by the pipeline with the LM, batched
     THRESHOLDS: ClassVar[dict[str, float]] = {
         "min_slor": 0.5,  # sentence SLOR under this is disfluent
         "major_slor": -0.5,
@@ -23,18 +25,15 @@ class LMFluencySignal(Signal):
         "word_logprob": -10.0,  # a word the LM finds this surprising is the span candidate
     }
 
-    def __init__(self, lm: CausalLM, **thresholds: float) -> None:
-        super().__init__(**thresholds)
-        self.lm = lm
-
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
+        assert ctx.lm_scores is not None
         texts = [s.text for s in ctx.sentences]
-        scored = self.lm.score(texts, ctx.cache)
+        scored = ctx.lm_scores
         slors, word_scores = [], []
         for text, sent in zip(texts, scored):
             words = words_with_offsets(text)
             per_word = [
-                (start, end, sum(lp for lp, (s, e) in zip(sent.logprobs, sent.spans) if s < end and e > start))
+                (start, end, sum(lp for lp, span in zip(sent.logprobs, sent.spans) if overlaps(span, start, end)))
                 for _, start, end in words
             ]
             lm_total = sum(sent.logprobs)

@@ -7,7 +7,6 @@ as the span.
 """
 from __future__ import annotations
 
-from ..embeddings import cosine_similarities
 from ..lexicon import words_with_offsets
 from .base import ArticleContext, Signal, SignalOutput
 from .distribution import is_outlier_low, robust_z
@@ -51,6 +50,7 @@ def lost_words_span(original: str, roundtrip: str) -> tuple[int, int] | None:
 class RoundTripSignal(Signal):
     name = "roundtrip"
     needs_backtranslation = True
+    needs = ("roundtrips", "roundtrip_similarities")  # the pipeline embeds both sides in one batch
     THRESHOLDS = {
         "min_similarity": 0.70,  # below this the round trip lost the meaning
         "major_similarity": 0.50,
@@ -61,9 +61,9 @@ class RoundTripSignal(Signal):
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         import sacrebleu
 
-        assert ctx.roundtrips is not None
+        assert ctx.roundtrips is not None and ctx.roundtrip_similarities is not None
         originals = [s.text for s in ctx.sentences]
-        similarities = cosine_similarities(originals, list(ctx.roundtrips), ctx.cache)
+        similarities = list(ctx.roundtrip_similarities)
         zs = robust_z(similarities)
         th = self.thresholds
         outputs = []
