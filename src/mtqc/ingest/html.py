@@ -73,7 +73,7 @@ def _extract(html: str) -> tuple[list[tuple[str, bool]], dict[str, str]]:
             # only a date the page states, not one guessed from a copyright line
             date_extraction_params={"extensive_search": False},
         )
-    except (ValueError, TypeError, LookupError, AttributeError) as exc:  # lxml on markup it cannot take
+    except (ValueError, LookupError) as exc:  # lxml on markup (or an encoding declaration) it cannot take
         raise InputError(f"cannot parse the HTML ({exc}); expected a web page with an article") from exc
     if doc is None or getattr(doc, "body", None) is None:
         return [], {}
