@@ -268,3 +268,13 @@ def test_binary_with_nul_bytes_is_still_binary(tmp_path: Path) -> None:
     data = bytes(range(256)) * 8
     with pytest.raises(InputError, match="binary"):
         load_article(_write(tmp_path, "a.txt", data), 100_000)
+
+
+def test_a_cut_off_tail_after_the_closing_disclaimer_is_not_scored() -> None:
+    text = ("The bridge opened on Monday.\n\nThis page was machine translated from Indonesian. "
+            "Please read the original for the exact wording. (powered by")
+    article = segment(text)
+    assert [s.kind for s in article.segments] == ["sentence", "boilerplate", "boilerplate", "boilerplate"]
+    # a disclaimer-like sentence before the last paragraph takes nothing else with it
+    middle = segment("The mayor spoke. This page was machine translated. The road reopened.\n\nThe rain stopped.")
+    assert [s.kind for s in middle.segments] == ["sentence", "boilerplate", "sentence", "sentence"]

@@ -286,6 +286,7 @@ def segment_paragraphs(
         src_start, src_end = source_map(start, end)
         segments.append(Segment(text[start:end], start, end, kind, p_index, src_start, src_end))
 
+    last = max((i for i, p in enumerate(paragraphs) if text[p.start:p.end].strip()), default=-1)
     for p_index, para_span in enumerate(paragraphs):
         p_start, p_end = para_span.start, para_span.end
         para = text[p_start:p_end]
@@ -307,7 +308,12 @@ def segment_paragraphs(
                 add(abs_start, abs_start + d_len, "dateline", p_index)
                 abs_start += dateline.end()
                 sentence = text[abs_start:abs_end]
-            add(abs_start, abs_end, "boilerplate" if _BOILERPLATE.search(sentence) else "sentence", p_index)
+            # a disclaimer ends the article: what follows it in the last paragraph is the rest of
+            # it (often cut off mid-word), not article text
+            after_disclaimer = (p_index == last and segments[-1].paragraph == p_index
+                                and segments[-1].kind == "boilerplate") if segments else False
+            boilerplate = after_disclaimer or bool(_BOILERPLATE.search(sentence))
+            add(abs_start, abs_end, "boilerplate" if boilerplate else "sentence", p_index)
     if guess_headline and segments and segments[0].kind == "sentence" and _looks_like_headline(segments[0].text):
         first = segments[0]
         segments[0] = Segment(first.text, first.start, first.end, "heading", first.paragraph,
