@@ -246,8 +246,7 @@ def test_english_full_of_indonesian_names_is_accepted(tmp_path: Path) -> None:
 
 
 def test_an_article_in_one_paragraph_loses_only_its_disclaimer_sentence(tmp_path: Path) -> None:
-    disclaimer = ("The Korean and Thai versions of this page are generated automatically by the AI, so there may be "
-                  "inaccuracies in translation.")
+    disclaimer = "This story was machine translated from our Indonesian edition and has not been checked by an editor."
     text = " ".join(NAMES_ARTICLE) + " " + disclaimer
     article = load_article(_write(tmp_path, "one.txt", text), 100_000)
     kinds = [s.kind for s in article.segments]
