@@ -80,7 +80,8 @@ def test_batch_goes_on_past_broken_files_and_says_so(tmp_path: Path) -> None:
     src = tmp_path / "in"
     src.mkdir()
     (src / "good.txt").write_text(ARTICLE, encoding="utf-8")
-    (src / "page.html").write_text(f"<html><body><article><p>{ARTICLE.splitlines()[3]}</p></article></body></html>", encoding="utf-8")
+    paragraphs = "".join(f"<p>{line}</p>" for line in ARTICLE.splitlines()[3:8] if line)  # a page long enough to be an article
+    (src / "page.html").write_text(f"<html><body><article>{paragraphs}</article></body></html>", encoding="utf-8")
     (src / "empty.md").write_text("", encoding="utf-8")
     (src / "latin.txt").write_bytes("Caf\u00e9 owners said the road was closed.".encode("latin-1"))
     (src / "ignored.pdf").write_bytes(b"%PDF")

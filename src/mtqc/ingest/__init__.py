@@ -1,0 +1,52 @@
+"""Ingest: read an article (text, Markdown, HTML), keep its metadata, segment it with offsets.
+
+Offsets (`Segment.start`/`end`) index `Article.text`: the file as read for plain text, the
+rendered text for Markdown (markup removed; `source_start`/`source_end` point into the file),
+the extracted main text for HTML.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from .html import MIN_HTML_WORDS, html_article, html_to_text
+from .language import check_english, detect_language
+from .markdown import markdown_article
+from .reading import decode, read_text
+from .segments import METADATA_KEYS, Article, Paragraph, Segment, read_header, segment, segment_paragraphs
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+
+__all__ = [
+    "Article", "Segment", "Paragraph", "SUPPORTED_SUFFIXES", "METADATA_KEYS", "MIN_HTML_WORDS",
+    "load_article", "parse_article", "segment", "segment_paragraphs", "check_english", "detect_language",
+    "read_text", "decode", "read_header", "html_to_text", "html_article", "markdown_article",
+]
+
+
+def parse_article(text: str, source: str, suffix: str) -> Article:
+    """Segment decoded article text by its format (from the file suffix), and check it is English.
+
+    Raises:
+        InputError: nothing to check, too short a web page, or not English.
+    """
+    suffix = suffix.lower()
+    if suffix in (".html", ".htm"):
+        article = html_article(text, source)
+    elif suffix in (".md", ".markdown"):
+        article = markdown_article(text, source)
+    else:
+        article = segment(text, source)
+    if not article.scored_segments:
+        raise InputError(f"{source}: no article text found (only headers or boilerplate)")
+    check_english(article)
+    return article
+
+
+def load_article(path: Path, max_bytes: int) -> Article:
+    """Read, segment and language-check one article file.
+
+    Raises:
+        InputError: the file cannot be an English article (see `read_text` and `parse_article`).
+    """
+    return parse_article(read_text(path, max_bytes), str(path), path.suffix)
