@@ -17,13 +17,15 @@ _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
 
 
 def _sentence_penalty(s: SentenceResult) -> float:
-    return sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags)
+    # calibrated reports rank by the expected penalty's major part, then by flag weights
+    return (s.p_major or 0.0) * 10 + sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags)
 
 
 def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) -> None:
     counts = report.counts()
     console.print(Text(f"{report.source}", style="bold"))
-    console.print(f"  score {report.score:.1f}/100  ·  engine {report.engine}  ·  {report.word_count} words")
+    how = "calibrated" if report.score_method == "expected-penalty" else "uncalibrated flag count"
+    console.print(f"  score {report.score:.1f}/100 ({how})  ·  engine {report.engine}  ·  {report.word_count} words")
     sev = "  ".join(f"[{_STYLE[k]}]{k} {v}[/]" for k, v in counts["by_severity"].items())
     types = ", ".join(f"{k} {v}" for k, v in sorted(counts["by_type"].items())) or "none"
     console.print(f"  flags: {sev}  ·  {types}")
@@ -41,6 +43,8 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
         lines = []
         for f in s.flags:
             text = Text(f"{f.severity} {f.type}", style=_STYLE[f.severity])
+            if f.probability is not None:
+                text.append(f" P({'major' if f.severity != 'minor' else 'error'})={f.probability:.2f}")
             if f.span:
                 text.append(f" '{s.text[f.span[0]:f.span[1]]}'")
             if f.suggestion:

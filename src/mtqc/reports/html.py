@@ -60,7 +60,7 @@ def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
     from ..scoring import SEVERITY_WEIGHTS
 
     flagged = [s for s in report.sentences if s.flags]
-    return sorted(flagged, key=lambda s: -sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags))[:n]
+    return sorted(flagged, key=lambda s: -((s.p_major or 0.0) * 10 + sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags)))[:n]
 
 
 def render_html(report: ArticleReport, report_id: str | None = None) -> str:
