@@ -34,7 +34,6 @@ MAJOR_EXTRA_PENALTY = 4.0
 DEFAULT_SEED = 0
 DEFAULT_MAX_FALSE_FLAG_RATE = 0.20
 DEFAULT_MAJOR_PRECISION = 0.90
-DEFAULT_C = 0.3  # inverse L2 strength; features are standardised
 MIN_FEATURE_SUPPORT = 5  # a feature non-zero in fewer training sentences cannot be learned
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from .calibration import (
-    DEFAULT_C, DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE, DEFAULT_SEED, FORMAT,
+    DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE, DEFAULT_SEED, FORMAT,
     MIN_FEATURE_SUPPORT, Calibration, LinearHead, calibrate_report, calibration_from_json, sentence_features,
 )
 from .errors import CalibrationError
@@ -130,6 +130,24 @@ def _oof(samples: Sequence[Sample], features: Sequence[str], folds: int, c: floa
     return list(p_err), list(p_maj)
 
 
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+def choose_c(samples: Sequence[Sample], features: Sequence[str], folds: int, seed: int) -> float:
+    """The regularisation with the lowest grouped out-of-fold log-loss (error + major heads)."""
+    from sklearn.metrics import log_loss
+
+    y_err = [s.is_error for s in samples]
+    y_maj = [s.is_major for s in samples]
+    best_c, best_loss = C_GRID[0], float("inf")
+    for c in C_GRID:
+        p_err, p_maj = _oof(samples, features, folds, c, seed)
+        loss = log_loss(y_err, p_err, labels=[False, True]) + log_loss(y_maj, p_maj, labels=[False, True])
+        if loss < best_loss - 1e-9:
+            best_c, best_loss = c, loss
+    return best_c
+
+
 def _standardiser(X: Any) -> tuple[Any, Any]:
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
@@ -143,12 +161,15 @@ def fit_calibration(
     name: str = "calibration",
     seed: int = DEFAULT_SEED,
     folds: int = 5,
-    c: float = DEFAULT_C,
+    c: float | None = None,
     max_false_flag_rate: float = DEFAULT_MAX_FALSE_FLAG_RATE,
     major_precision: float = DEFAULT_MAJOR_PRECISION,
     provenance: Mapping[str, Any] | None = None,
 ) -> Calibration:
-    """Fit the three heads on all samples; thresholds from grouped out-of-fold predictions."""
+    """Fit the three heads on all samples; thresholds from grouped out-of-fold predictions.
+
+    `c` (inverse L2 strength) is chosen from C_GRID by grouped cross-validation when None.
+    """
     import sklearn
 
     if not samples:
@@ -161,6 +182,8 @@ def fit_calibration(
     features = sorted(k for k, n in support.items() if n >= MIN_FEATURE_SUPPORT)
     if not features:
         raise CalibrationError("no feature varies across the annotated sentences")
+    if c is None:
+        c = choose_c(samples, features, folds, seed)
     X = _matrix(samples, features)
     mean, scale = _standardiser(X)
     err, maj, cnt = _fit_heads((X - mean) / scale, samples, c, seed)
@@ -199,7 +222,7 @@ def cross_validate(
     *,
     folds: int,
     seed: int = DEFAULT_SEED,
-    c: float = DEFAULT_C,
+    c: float | None = None,
     max_false_flag_rate: float = DEFAULT_MAX_FALSE_FLAG_RATE,
     major_precision: float = DEFAULT_MAJOR_PRECISION,
     on_fold: Callable[[int], None] | None = None,
