@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from . import __version__
 from .config import Settings, load_settings
@@ -24,8 +25,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True, highlight=False)
 
 
+def _labelled(label: str, message: object, style: str = "bold red") -> Text:
+    """A styled label and a message printed as is: messages carry file names and article text."""
+    return Text.assemble((label, style), " ", str(message))
+
+
 def _fail(message: str, code: int) -> "click.exceptions.Exit":
-    err_console.print(f"[bold red]mtqc: error:[/] {message}", soft_wrap=True)
+    err_console.print(_labelled("mtqc: error:", message), soft_wrap=True)
     return click.exceptions.Exit(code)
 
 
@@ -122,7 +128,7 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
         try:
             report = checker.check_file(path)
         except InputError as exc:
-            err_console.print(f"[bold red]mtqc: error:[/] {exc}", soft_wrap=True)
+            err_console.print(_labelled("mtqc: error:", exc), soft_wrap=True)
             failed_input = True
             continue
         written = [
@@ -131,10 +137,10 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
         ]
         if not quiet:
             print_summary(report, console)
-            console.print("  reports: " + ", ".join(str(p) for p in written))
+            console.print(Text("  reports: " + ", ".join(str(p) for p in written)))
         if fail_under is not None and report.score < fail_under:
             under = True
-            err_console.print(f"mtqc: {path}: score {report.score:.1f} is under --fail-under {fail_under:g}")
+            err_console.print(Text(f"mtqc: {path}: score {report.score:.1f} is under --fail-under {fail_under:g}"))
     if failed_input:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
     if under:
@@ -158,7 +164,7 @@ def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any)
         raise InputError(f"{directory}: no *.txt, *.md or *.html articles found")
     checker = _make_checker(opts)
     for note in checker.engine_choice.notes:
-        err_console.print(f"[cyan]note:[/] {note}", soft_wrap=True)
+        err_console.print(_labelled("note:", note, "cyan"), soft_wrap=True)
     with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
         task = progress.add_task("checking", total=len(files))
         result = run_batch(checker, directory, out_dir, files=files, on_item=lambda _: progress.advance(task))
@@ -166,7 +172,7 @@ def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any)
     click.echo(f"checked {len(checked)} of {len(result.items)} articles; reports in {out_dir} "
                f"(index: {result.index_path.name}, summary: {result.summary_path.name})")
     for item in result.failures:
-        err_console.print(f"[bold red]failed:[/] {item.error}", soft_wrap=True)
+        err_console.print(_labelled("failed:", item.error), soft_wrap=True)
     if result.failures:
         err_console.print(f"mtqc: {len(result.failures)} of {len(result.items)} articles could not be checked")
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
@@ -203,7 +209,7 @@ def models_list(models_dir: Path | None, as_json: bool) -> None:
     for row in rows:
         size = f"{row.size_bytes / 1e6:.0f} MB" if row.present else f"~{row.expected_mb} MB"
         where = f"{row.path} ({row.where})" if row.present else "-"
-        table.add_row(row.name, "present" if row.present else "[red]missing[/]", where, size,
+        table.add_row(row.name, "present" if row.present else Text("missing", style="red"), Text(where), size,
                       row.revision or row.manifest_revision, row.licence)
     Console().print(table)
     if not all(r.present for r in rows):
@@ -246,18 +252,17 @@ def glossary() -> None:
 @handle_errors
 def glossary_check(paths: tuple[Path, ...]) -> None:
     """List every problem in each glossary with its line number; exit 2 if there are any."""
-    from .glossary import check_glossary_file, load_glossary_file
+    from .glossary import inspect_glossary_file
 
     bad = False
     for path in paths:
-        problems = check_glossary_file(path)
-        for line, message in problems:
+        result = inspect_glossary_file(path)  # one pass: the same reader, and lines, as loading
+        for line, message in result.problems:
             click.echo(f"{path}:{line}: {message}")
-        if problems:
+        if result.problems:
             bad = True
             continue
-        concepts = load_glossary_file(path).concepts
-        click.echo(f"{path}: ok, {len(concepts)} concepts")
+        click.echo(f"{path}: ok, {len(result.concepts)} concepts")
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
