@@ -1,11 +1,24 @@
+"""Glossaries: formats, one reader for loading and checking, matching rules, user precedence."""
 from __future__ import annotations
 
+import json
+import re
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from mtqc.cli import main
 from mtqc.errors import GlossaryError
-from mtqc.glossary import builtin_glossary, load_glossaries, load_glossary_file
+from mtqc.glossary import (
+    Glossary, _is_acronym, _term_pattern, builtin_glossary, check_glossary_file, inspect_glossary_file,
+    load_glossaries, load_glossary_file, parse_stanzas,
+)
 
 
 def test_stanza_format_reads_every_field(tmp_path: Path) -> None:
@@ -63,3 +76,239 @@ def test_builtin_glossary_leaves_plain_news_english_alone() -> None:
         "The Democratic Party and the Golkar Party both backed the bill."
     )
     assert builtin_glossary().find(clean) == []
+
+
+# --- matching: the automaton agrees with the one-regex-per-term rules -----------------------
+
+# Written for these tests: terms that exercise each rule (multi-word, optional "the", y -> ies,
+# acronym, a head word that takes no inflection, overlapping terms of different lengths).
+SMALL = Glossary(tuple(parse_stanzas(
+    "id: awak media\nen: reporters\nwrong: media crew\n\n"
+    "id: Pemprov DKI\nen: Jakarta provincial government\nwrong: DKI Provincial Government; DKI Government\n\n"
+    "id: PSBB\nen: large-scale social restrictions\n\n"
+    "id: Plt.\nen: acting\nwrong: the executive officer\n\n"
+    "id: satgas\nen: task force\nwrong: duty unit; security agency; the agency\n\n"
+    "id: RT\nen: neighbourhood unit\nwrong: harmony unit; the harmony\n",
+    "small.glossary",
+)), ("small.glossary",))
+
+
+def _reference_find(glossary: Glossary, text: str) -> list[tuple[int, int, str, str]]:
+    """The matching rules as one regex per term (the implementation before the automaton)."""
+    hits = []
+    order = 0
+    for concept in glossary.concepts:
+        for kind, terms in (("wrong", concept.wrong), ("source", concept.indonesian)):
+            for term in terms:
+                flags = 0 if _is_acronym(term) else re.IGNORECASE
+                hits += [(m.start(), m.end(), order, concept.preferred, kind)
+                         for m in re.finditer(_term_pattern(term), text, flags)]
+                order += 1
+    hits.sort(key=lambda h: (h[0] - h[1], h[0], h[2]))
+    chosen: list[tuple[int, int, int, str, str]] = []
+    for h in hits:
+        if all(h[1] <= c[0] or h[0] >= c[1] for c in chosen):
+            chosen.append(h)
+    return sorted((c[0], c[1], c[3], c[4]) for c in chosen)
+
+
+_WORDS = ["media", "Media", "MEDIA", "crew", "Crew", "DKI", "dki", "Provincial", "government", "Government",
+          "awak", "PSBB", "psbb", "Plt", "Plt.", "the", "The", "THE", "executive", "officer", "satgas", "duty",
+          "unit", "security", "agency", "agenc", "Agency", "harmony", "RT", "rt", "Rt", "said", "x", "7"]
+_GLUE = [" ", "  ", "-", " - ", "\n", "s ", "es ", "ies ", "'s ", "' ", "\u2019s ", "'", ".", ", ", "(", ")", "_", ""]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(_GLUE)), max_size=14))
+def test_automaton_matches_like_one_regex_per_term(parts: list[tuple[str, str]]) -> None:
+    text = "".join(w + g for w, g in parts)
+    found = sorted((m.start, m.end, m.concept.preferred, m.kind) for m in SMALL.find(text))
+    assert found == _reference_find(SMALL, text)
+    for concept in SMALL.concepts:
+        expected = any(re.search(_term_pattern(t), text, re.IGNORECASE) for t in (concept.preferred, *concept.accepted))
+        assert SMALL.mentions_preferred(text, concept) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("The security agencies left.", ["security agencies"]),  # y -> ies
+        ("The security agency's car left.", ["security agency's"]),
+        ("The agency left.", ["The agency"]),  # a leading "the" belongs to the match ...
+        ("Their agency left.", ["agency"]),  # ... and may be left out
+        ("The RT head and the rt head.", ["RT"]),  # acronyms are matched exactly
+        ("An acting Plt. head.", ["Plt."]),
+        ("The duty units and duty-unit and Duty  Unit.", ["duty units", "duty-unit", "Duty  Unit"]),
+        ("A multimedia crew and media crewman.", []),  # word boundaries
+    ],
+)
+def test_matching_rules(sentence: str, expected: list[str]) -> None:
+    assert [sentence[m.start:m.end] for m in SMALL.find(sentence)] == expected
+
+
+def test_every_occurrence_in_a_long_text_is_found() -> None:
+    text = "The media crew asked the PSBB team. " * 3000
+    matches = SMALL.find(text)
+    assert len(matches) == 6000
+    assert {text[m.start:m.end] for m in matches} == {"media crew", "PSBB"}
+
+
+# --- user glossaries win over the built-in one --------------------------------------------------
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_user_glossary_overrides_the_builtin_concept(tmp_path: Path) -> None:
+    mine = _write(tmp_path, "mine.glossary", "id: awak media\nen: press corps\nseverity: critical\n")
+    glossary = load_glossaries([mine])
+    (match,) = glossary.find("Officials briefed the awak media on Monday.")
+    assert match.concept.preferred == "press corps" and match.concept.severity == "critical"
+    # the built-in concept is replaced, not merged: its calques are the user's call now
+    assert glossary.find("The media crew waited.") == []
+    assert builtin_glossary().find("The media crew waited.") != []
+
+
+def test_earlier_user_glossary_wins_and_the_names_say_so(tmp_path: Path) -> None:
+    first = _write(tmp_path, "first.glossary", "id: awak media\nen: press corps\n")
+    second = _write(tmp_path, "second.csv", "id,en\nawak media,newsmen\n")
+    glossary = load_glossaries([first, second])
+    assert [m.concept.preferred for m in glossary.find("The awak media waited.")] == ["press corps"]
+    names = glossary.names
+    assert [n.split("@")[0] for n in names] == ["first.glossary", "second.csv", "news-id-en.glossary"]
+    assert names[0].endswith("(user)") and names[1].endswith("(user)") and names[2].endswith("(builtin)")
+    assert re.fullmatch(r"first\.glossary@[0-9a-f]{8}\(user\)", names[0])
+
+
+def test_a_term_the_user_accepts_is_no_longer_flagged_as_wrong(tmp_path: Path) -> None:
+    mine = _write(tmp_path, "house-style.glossary", "id: kru liputan\nen: media crew\n")
+    assert load_glossaries([mine]).find("The media crew waited.") == []
+
+
+def test_user_glossary_wins_in_the_report(tmp_path: Path) -> None:
+    article = _write(tmp_path, "a.txt", "Police briefed the awak media about the flood in the city on Monday.\n")
+    mine = _write(tmp_path, "mine.glossary", "id: awak media\nen: press corps\nseverity: critical\n")
+    result = CliRunner().invoke(main, ["check", str(article), "--glossary", str(mine), "-q", "--engine", "offline",
+                                       "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    flags = [f for s in data["sentences"] for f in s["flags"] if f["signal"] == "terminology"]
+    assert [(f["suggestion"], f["severity"]) for f in flags] == [("press corps", "critical")]
+    assert re.search(r"glossaries:mine\.glossary@[0-9a-f]{8}\(user\),news-id-en\.glossary@[0-9a-f]{8}\(builtin\)\|",
+                     data["signature"])
+
+
+# --- one reader for loading and checking ---------------------------------------------------------
+
+
+def test_csv_field_with_a_newline_loads_and_checks_alike(tmp_path: Path) -> None:
+    good = _write(tmp_path, "g.csv", 'id,en,wrong,note\nawak media,reporters,media crew,"Two lines:\nthe press."\n'
+                                     "Pemprov DKI,Jakarta provincial government,DKI Government,\n")
+    assert check_glossary_file(good) == []
+    concepts = load_glossary_file(good).concepts
+    assert [c.origin for c in concepts] == ["g.csv:2", "g.csv:4"] and concepts[0].note == "Two lines:\nthe press."
+    bad = _write(tmp_path, "b.csv", 'id,en,wrong,note\nawak media,reporters,media crew,"Two\nlines"\nPSBB,,,\n')
+    assert check_glossary_file(bad) == [(4, "concept has no 'en' (preferred English term)")]
+    with pytest.raises(GlossaryError, match=r"^b\.csv:4: concept has no 'en'"):
+        load_glossary_file(bad)
+
+
+def test_glossary_check_command_counts_a_multiline_csv_as_ok(tmp_path: Path) -> None:
+    good = _write(tmp_path, "g.csv", 'id,en,wrong,note\nawak media,reporters,media crew,"Two lines:\nthe press."\n')
+    result = CliRunner().invoke(main, ["glossary", "check", str(good)])
+    assert result.exit_code == 0 and result.stdout.strip() == f"{good}: ok, 1 concepts"
+
+
+def test_a_key_given_twice_in_one_concept_is_a_problem(tmp_path: Path) -> None:
+    path = _write(tmp_path, "g.glossary", "id: awak media\nen: reporters\nwrong: media crew\nwrong: media crews\n")
+    with pytest.raises(GlossaryError, match=r"g\.glossary:4: key 'wrong' appears twice in one concept \(first on line 3\)"):
+        load_glossary_file(path)
+
+
+def test_an_unclosed_csv_quote_is_a_glossary_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "g.csv", 'id,en,wrong\nawak media,"reporters,media crew\n' + "x" * 200_000 + "\n")
+    with pytest.raises(GlossaryError, match=r"^g\.csv:\d+: not valid CSV: field larger than field limit"):
+        load_glossary_file(path)
+    assert len(check_glossary_file(path)) == 1
+
+
+def test_check_lists_every_bad_line_of_a_stanza(tmp_path: Path) -> None:
+    path = _write(tmp_path, "g.glossary", "en: reporters\nbogus: 1\nwrong: media crew\nalso bad\n\nen: x\n")
+    assert [line for line, _ in check_glossary_file(path)] == [2, 4, 6]
+
+
+# --- property tests: any input loads or raises GlossaryError, and `glossary check` agrees -------
+
+_STANZA_LINES = st.one_of(
+    st.sampled_from(["id: awak media", "en: reporters", "wrong: media crew", "accept: press", "severity: major",
+                     "severity: huge", "note: a; b", "source: KBBI", "en:", "id:", "bogus", "# comment", "",
+                     "   ", "wrong: a | b", "EN: Reporters", "id: x:y"]),
+    st.text(max_size=30),
+)
+_NEWLINES = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+def _agrees(path: Path) -> None:
+    """Loading succeeds exactly when checking finds nothing; else it raises the first problem."""
+    try:
+        loaded = load_glossary_file(path)
+    except GlossaryError as exc:
+        error: GlossaryError | None = exc
+    else:
+        error = None
+    try:
+        checked = inspect_glossary_file(path)
+    except GlossaryError as exc:  # unreadable or not UTF-8: both say so
+        assert error is not None and str(exc) == str(error)
+        return
+    if error is None:
+        assert checked.problems == () and checked.concepts == loaded.concepts
+    else:
+        line, message = checked.problems[0]
+        assert str(error) == f"{path.name}:{line}: {message}"
+
+
+@contextmanager
+def _glossary_file(suffix: str, content: bytes) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="mtqc-glossary-") as folder:
+        path = Path(folder) / f"g{suffix}"
+        path.write_bytes(content)
+        yield path
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_STANZA_LINES, max_size=14), _NEWLINES)
+def test_any_stanza_text_loads_or_raises_and_check_agrees(lines: list[str], newline: str) -> None:
+    with _glossary_file(".glossary", newline.join(lines).encode("utf-8", "replace")) as path:
+        _agrees(path)
+
+
+_CELLS = st.one_of(st.sampled_from(["id", "en", "wrong", "accept", "note", "severity", "bogus", "awak media",
+                                    "reporters", "media crew", "major", "huge", "", '"', '"a\nb"', "a,b", "a\tb"]),
+                   st.text(max_size=12))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from([(".csv", ","), (".tsv", "\t")]),
+       st.lists(st.lists(_CELLS, max_size=5), max_size=6), _NEWLINES)
+def test_any_delimited_text_loads_or_raises_and_check_agrees(kind: tuple[str, str], rows: list[list[str]],
+                                                              newline: str) -> None:
+    suffix, sep = kind
+    text = newline.join(sep.join(row) for row in rows)
+    with _glossary_file(suffix, text.encode("utf-8", "replace")) as path:
+        _agrees(path)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([".glossary", ".csv", ".tsv", ".tbx"]), st.binary(max_size=200))
+def test_any_bytes_load_or_raise_a_glossary_error(suffix: str, data: bytes) -> None:
+    with _glossary_file(suffix, data) as path:
+        try:
+            load_glossary_file(path)
+        except GlossaryError:
+            pass
+        if suffix != ".tbx":
+            _agrees(path)

@@ -4,10 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtqc.errors import GlossaryError
 from mtqc.glossary import load_glossary_file
-from mtqc.tbx import check_tbx, parse_tbx
+from mtqc.tbx import check_tbx, inspect_tbx, parse_tbx
 
 # Written for these tests: a small terminology of Indonesian ministries and offices.
 MARTIF = """<?xml version="1.0" encoding="UTF-8"?>
@@ -252,3 +254,65 @@ def test_check_tbx_fatal_problems_and_clean_files() -> None:
     (problem,) = check_tbx(b"<html/>", "x.xml")
     assert problem == (1, "root element is <html>, expected <martif> (TBX-Basic/TBX 2008) or <tbx> (TBX v3)")
     assert check_tbx(b"<tbx><text><body/></text></tbx>", "e.tbx")[0][1].startswith("no termEntry")
+
+
+# --- property: any input loads or raises GlossaryError, and `glossary check` agrees ----------
+
+_FRAGMENTS = st.one_of(
+    st.sampled_from([
+        "<", ">", "&", "&amp;", "&bogus;", "]]>", "<!--", "-->", "<![CDATA[x]]>", "</termEntry>", "<termEntry>",
+        '<langSet xml:lang="id"><tig><term>Kominfo</term></tig></langSet>', '<descrip type="severity">huge</descrip>',
+        '<termNote type="administrativeStatus">oddTerm</termNote>', '<!ENTITY a "b">', "<?xml version='1.0'?>",
+        '<langSet xml:lang="en"><tig><term>x</term></tig></langSet>', "\x00", "\r\n", '"', "xml:lang=", "\u00e9",
+    ]),
+    st.text(max_size=10),
+)
+
+
+def _agree(data: bytes) -> None:
+    try:
+        concepts = parse_tbx(data, "t.tbx")
+    except GlossaryError as exc:
+        error: str | None = str(exc)
+    else:
+        error = None
+    checked_concepts, problems = inspect_tbx(data, "t.tbx")
+    if error is None:
+        assert checked_concepts == concepts
+    else:
+        assert checked_concepts == [] and any(error == f"t.tbx:{line}: {message}" for line, message in problems)
+    if not problems:
+        assert error is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(MARTIF)), _FRAGMENTS), max_size=4), st.sampled_from([MARTIF, TBX3]))
+def test_any_damaged_tbx_loads_or_raises_and_check_agrees(edits: list[tuple[int, str]], base: str) -> None:
+    text = base
+    for position, fragment in edits:
+        position = min(position, len(text))
+        text = text[:position] + fragment + text[position:]
+    _agree(text.encode("utf-8", "replace"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_any_bytes_as_tbx_load_or_raise_and_check_agrees(data: bytes) -> None:
+    _agree(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"<?xml version='1.0' encoding='no-such-codec'?><martif/>", r"t\.tbx:1: .*unknown encoding"),
+        (b"<martif><text><body><termEntry>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</termEntry></body></text></martif>",
+         None),
+    ],
+)
+def test_hostile_tbx_is_a_glossary_error_or_loads(data: bytes, message: str | None) -> None:
+    if message:
+        with pytest.raises(GlossaryError, match=message):
+            parse_tbx(data, "t.tbx")
+    else:
+        assert parse_tbx(data, "t.tbx") == []  # thousands deep, nothing to look for: no RecursionError
+    _agree(data)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from . import __version__
 from .config import Settings, load_settings
@@ -25,8 +26,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 err_console = Console(stderr=True, highlight=False)
 
 
+def _labelled(label: str, message: object, style: str = "bold red") -> Text:
+    """A styled label and a message printed as is: messages carry file names and article text."""
+    return Text.assemble((label, style), " ", str(message))
+
+
 def _fail(message: str, code: int) -> "click.exceptions.Exit":
-    err_console.print(f"[bold red]mtqc: error:[/] {message}", soft_wrap=True)
+    err_console.print(_labelled("mtqc: error:", message), soft_wrap=True)
     return click.exceptions.Exit(code)
 
 
@@ -329,7 +335,7 @@ def models_list(models_dir: Path | None, as_json: bool) -> None:
     for row in rows:
         size = f"{row.size_bytes / 1e6:.0f} MB" if row.present else f"~{row.expected_mb} MB"
         where = f"{row.path} ({row.where})" if row.present else "-"
-        table.add_row(row.name, "present" if row.present else "[red]missing[/]", where, size,
+        table.add_row(row.name, "present" if row.present else Text("missing", style="red"), Text(where), size,
                       row.revision or row.manifest_revision, row.licence)
     Console().print(table)
     if not all(r.present for r in rows):
@@ -372,18 +378,17 @@ def glossary() -> None:
 @handle_errors
 def glossary_check(paths: tuple[Path, ...]) -> None:
     """List every problem in each glossary with its line number; exit 2 if there are any."""
-    from .glossary import check_glossary_file, load_glossary_file
+    from .glossary import inspect_glossary_file
 
     bad = False
     for path in paths:
-        problems = check_glossary_file(path)
-        for line, message in problems:
+        result = inspect_glossary_file(path)  # one pass: the same reader, and lines, as loading
+        for line, message in result.problems:
             click.echo(f"{path}:{line}: {message}")
-        if problems:
+        if result.problems:
             bad = True
             continue
-        concepts = load_glossary_file(path).concepts
-        click.echo(f"{path}: ok, {len(concepts)} concepts")
+        click.echo(f"{path}: ok, {len(result.concepts)} concepts")
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 

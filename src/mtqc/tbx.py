@@ -127,6 +127,8 @@ def _parse_xml(data: bytes) -> tuple[Element, dict[Element, int]]:
         line, column = getattr(exc, "position", (1, 0))
         message = re.sub(r": line \d+, column \d+$", "", str(exc))
         raise _TbxFatal(line, f"not well-formed XML: {message} (column {column + 1})") from None
+    except LookupError as exc:  # an encoding declaration Python does not know
+        raise _TbxFatal(1, f"the XML declaration names an unknown encoding ({exc}); save the file as UTF-8") from None
     return root, builder.lines
 
 
@@ -137,11 +139,19 @@ def _lang(elem: Element) -> str:
 
 
 def _walk(elem: Element, skip: set[str]) -> Any:
-    """Descendants of `elem`, not entering elements whose local name is in `skip`."""
-    for child in elem:
+    """Descendants of `elem` in document order, not entering elements whose local name is in `skip`.
+
+    Iterative: a hostile file may nest elements thousands deep.
+    """
+    stack = [iter(elem)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
         yield child
         if _local(child.tag) not in skip:
-            yield from _walk(child, skip)
+            stack.append(iter(child))
 
 
 def _term_status(container: Element, lines: dict[Element, int]) -> tuple[str, list[tuple[int, str]]]:
@@ -286,6 +296,29 @@ def parse_tbx(data: bytes, name: str) -> list[Concept]:
     return [entry.concept for entry in entries if entry.concept is not None]
 
 
+def inspect_tbx(data: bytes, name: str) -> tuple[list[Concept], list[tuple[int, str]]]:
+    """Read a TBX glossary once: the concepts `parse_tbx` would return, and every problem.
+
+    Args:
+        data: The raw file contents.
+        name: The file name used in origins.
+
+    Returns:
+        The concepts (none when the file has an error `parse_tbx` raises) and (line, problem)
+        pairs sorted by line, empty when the file is fine.
+    """
+    try:
+        entries = _read(data, name)
+    except _TbxFatal as exc:
+        return [], [(exc.line, exc.message)]
+    if not entries:
+        return [], [(1, "no termEntry (TBX-Basic) or conceptEntry (TBX v3) elements found")]
+    problems = sorted((p for entry in entries for p in entry.fatal + entry.problems), key=lambda p: p[0])
+    if any(entry.fatal for entry in entries):
+        return [], problems
+    return [entry.concept for entry in entries if entry.concept is not None], problems
+
+
 def check_tbx(data: bytes, name: str) -> list[tuple[int, str]]:
     """List every problem in a TBX glossary, for `mtqc glossary check`.
 
@@ -296,11 +329,4 @@ def check_tbx(data: bytes, name: str) -> list[tuple[int, str]]:
     Returns:
         (line, problem) pairs sorted by line; empty when the file is fine.
     """
-    try:
-        entries = _read(data, name)
-    except _TbxFatal as exc:
-        return [(exc.line, exc.message)]
-    if not entries:
-        return [(1, "no termEntry (TBX-Basic) or conceptEntry (TBX v3) elements found")]
-    problems = [p for entry in entries for p in entry.fatal + entry.problems]
-    return sorted(problems, key=lambda p: p[0])
+    return inspect_tbx(data, name)[1]

@@ -1,4 +1,9 @@
-"""Terminal summary with rich."""
+"""Terminal summary with rich.
+
+Everything that comes from input (article text, file names, metadata, notes naming paths) is
+printed as `rich.text.Text`, never as a markup string: "[/foo]" in an article would otherwise
+raise, "[sic]" vanish, "[bold red]" style text and ":smile:" turn into an emoji.
+"""
 from __future__ import annotations
 
 from rich.console import Console
@@ -22,18 +27,23 @@ def _sentence_penalty(s: SentenceResult) -> float:
 
 
 def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) -> None:
+    """Score, flag counts and the worst sentences with their flags."""
     counts = report.counts()
-    console.print(Text(f"{report.source}", style="bold"))
+    console.print(Text(report.source, style="bold"))
     how = "calibrated" if report.score_method == "expected-penalty" else "uncalibrated flag count"
-    console.print(f"  score {report.score:.1f}/100 ({how})  ·  engine {report.engine}  ·  {report.word_count} words")
-    sev = "  ".join(f"[{_STYLE[k]}]{k} {v}[/]" for k, v in counts["by_severity"].items())
+    console.print(Text(f"  score {report.score:.1f}/100 ({how})  ·  engine {report.engine}  ·  {report.word_count} words"))
+    line = Text("  flags: ")
+    for i, (severity, n) in enumerate(counts["by_severity"].items()):
+        line.append("  " if i else "")
+        line.append(f"{severity} {n}", style=_STYLE[severity])
     types = ", ".join(f"{k} {v}" for k, v in sorted(counts["by_type"].items())) or "none"
-    console.print(f"  flags: {sev}  ·  {types}")
+    line.append(f"  ·  {types}")
+    console.print(line)
     for note in report.skipped:
-        console.print(f"  [cyan]note:[/] {note}")
+        console.print(Text.assemble("  ", ("note:", "cyan"), " ", note))
     flagged = sorted((s for s in report.sentences if s.flags), key=_sentence_penalty, reverse=True)[:worst]
     if not flagged:
-        console.print("  no sentence flagged")
+        console.print(Text("  no sentence flagged"))
         return
     table = Table(show_header=True, header_style="bold", expand=True, title="worst sentences")
     table.add_column("#", width=4)
@@ -50,7 +60,7 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
             if f.suggestion:
                 text.append(f" → {f.suggestion}", style="green")
             lines.append(text)
-        table.add_row(str(s.index), s.text, Text("\n").join(lines))
+        table.add_row(str(s.index), Text(s.text), Text("\n").join(lines))
     console.print(table)
 
 
