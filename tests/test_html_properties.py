@@ -57,7 +57,7 @@ def _shape(page: str) -> _Shape:
 def _report(text: str, source: str) -> ArticleReport:
     """A report that puts `text` in every field the template shows, flagged and unflagged."""
     span = (0, max(1, len(text) // 2))
-    flags = (Flag("terminology", "major", span, text, text, "terminology"), Flag("fluency", "minor", None, text))
+    flags = (Flag("terminology", "major", span, text, text, "terminology", 0.9), Flag("fluency", "minor", None, text))
     sentences = (
         SentenceResult(0, text, 0, len(text), False, "dateline"),
         SentenceResult(1, text, 0, len(text), True, backtranslation=text, roundtrip=text, flags=flags),

@@ -291,14 +291,20 @@ def calibrate_report(raw: ArticleReport, calibration: Calibration) -> ArticleRep
 
 
 def _decide(s: SentenceResult, pred: SentencePrediction, flagged: bool, major: bool) -> SentenceResult:
+    from .scoring import merge_flags
+
     raised, hints = list(s.flags), list(s.candidates)
+    # a user's own rule (pinned) is shown as written, whatever the sentence's probability
+    pinned = [replace(f, probability=pred.p_error) for f in raised if f.pinned]
     if not flagged:
-        below = tuple(replace(f, probability=pred.p_error) for f in (*raised, *hints))
-        return replace(s, flags=(), candidates=below, p_error=pred.p_error, p_major=pred.p_major)
+        below = tuple(replace(f, probability=pred.p_error) for f in (*raised, *hints) if not f.pinned)
+        return replace(s, flags=tuple(pinned), candidates=below, p_error=pred.p_error, p_major=pred.p_major)
     severity = "major" if major else "minor"
     probability = pred.p_major if major else pred.p_error
-    shown: list[Flag] = []
+    shown: list[Flag] = list(pinned)
     for flag in (*raised, *hints):
+        if flag.pinned:
+            continue
         # the calibration decides severity; a glossary's "critical" survives only in a major sentence
         sev = "critical" if flag.severity == "critical" and major else severity
         shown.append(replace(flag, severity=sev, probability=probability))  # type: ignore[arg-type]
@@ -309,6 +315,4 @@ def _decide(s: SentenceResult, pred: SentencePrediction, flagged: bool, major: b
             f"of a major error {pred.p_major:.0%}); no single signal points at one place: read it against its meaning.",
             None, "calibration", probability,
         ))
-    from .scoring import merge_flags
-
     return replace(s, flags=merge_flags(shown), candidates=(), p_error=pred.p_error, p_major=pred.p_major)

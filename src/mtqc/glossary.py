@@ -49,6 +49,7 @@ class Concept:
     source: str = ""
     severity: Severity = "minor"
     origin: str = ""  # "file:line" where the concept is defined
+    layer: str = ""  # "user" or "builtin" once layered: a user's own entries are flagged as written
 
 
 @dataclass(frozen=True)
@@ -569,7 +570,7 @@ def layered(layers: Iterable[tuple[Glossary, str]]) -> Glossary:
                 if not wrong and not concept.indonesian:
                     continue
                 concept = replace(concept, wrong=wrong)
-            kept.append(concept)
+            kept.append(replace(concept, layer=kind))
         for concept in kept:
             claimed.update(_norm_term(t) for t in concept.indonesian)
             accepted.update(_norm_term(t) for t in (concept.preferred, *concept.accepted))

@@ -27,6 +27,9 @@ class Flag:
     # calibrated probability behind the flag: of a major error when severity is major or
     # critical, of any error otherwise; None when the report was not calibrated
     probability: float | None = None
+    # raised by a rule the user supplied (their own glossary): the calibration neither hides it
+    # nor changes its severity, because the newsroom said so explicitly
+    pinned: bool = False
 
     def __post_init__(self) -> None:
         if self.type not in FLAG_TYPES:
@@ -45,6 +48,7 @@ class Flag:
             "suggestion": self.suggestion,
             "signal": self.signal,
             "probability": None if self.probability is None else round(self.probability, 4),
+            "pinned": self.pinned,
         }
 
 

@@ -89,8 +89,9 @@ class Signal(ABC):
                     raise RuntimeError(f"signal {self.name!r} produced span {flag.span} outside its sentence")
         return outputs
 
-    def flag(self, type_: str, severity: str, span: tuple[int, int] | None, message: str, suggestion: str | None = None) -> Flag:
-        return Flag(type_, severity, span, message, suggestion, self.name)  # type: ignore[arg-type]
+    def flag(self, type_: str, severity: str, span: tuple[int, int] | None, message: str,
+             suggestion: str | None = None, *, pinned: bool = False) -> Flag:
+        return Flag(type_, severity, span, message, suggestion, self.name, pinned=pinned)  # type: ignore[arg-type]
 
     @abstractmethod
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]: ...

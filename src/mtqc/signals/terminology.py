@@ -20,7 +20,7 @@ class TerminologySignal(Signal):
                     flags.append(self.flag(
                         "terminology", concept.severity, (match.start, match.end),
                         f"'{found}' is a known mistranslation; news English says '{concept.preferred}'.{note}",
-                        concept.preferred,
+                        concept.preferred, pinned=concept.layer == "user",
                     ))
                 elif not ctx.glossary.mentions_preferred(article_text, concept):
                     # the Indonesian term is fine once the article has explained it in English
@@ -28,6 +28,7 @@ class TerminologySignal(Signal):
                         "untranslated", concept.severity, (match.start, match.end),
                         f"'{found}' is Indonesian; English readers need '{concept.preferred}'.{note}",
                         f"{concept.preferred} ({found})" if found.isupper() else concept.preferred,
+                        pinned=concept.layer == "user",
                     ))
             outputs.append(SignalOutput({"terminology.hits": float(len(flags))}, tuple(flags)))
         return outputs
