@@ -14,7 +14,7 @@ from rich.text import Text
 from . import __version__
 from .config import Settings, load_settings
 from .engines import ENGINE_NAMES
-from .errors import InputError, MtqcError
+from .errors import InputError, MtqcError, UsageError
 from .signals import SIGNALS
 
 if TYPE_CHECKING:

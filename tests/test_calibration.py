@@ -1,0 +1,387 @@
+"""Learned calibration and `mtqc eval`: fitting, thresholds, the file format, metrics, the CLI.
+
+The annotated corpus here is generated from sentences written for these tests: clean news
+sentences, and sentences with the kinds of damage the offline signals see (doubled words,
+Indonesian words left in, local time formats, garbled word order).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from mtqc.calibration import (
+    Calibration, LinearHead, calibrate_report, calibration_from_json, feature_signal, load_calibration,
+    sentence_features,
+)
+from mtqc.cli import main
+from mtqc.config import load_settings
+from mtqc.errors import CalibrationError, GoldError
+from mtqc.evaluation import evaluate, load_gold_dir, parse_gold
+from mtqc.pipeline import Checker
+from mtqc.results import ArticleReport, Flag, SentenceResult, Signature
+from mtqc.training import Sample, choose_thresholds, cross_validate, fit_calibration, samples_for
+
+CLEAN = [
+    "The city council approved the new budget on Monday.",
+    "Schools will reopen next week after the holiday.",
+    "The minister said the bridge would be finished in March.",
+    "Police closed the road for two hours after the accident.",
+    "Farmers expect a good harvest this year.",
+    "The company hired two hundred new workers.",
+    "Prices of rice stayed stable in most markets.",
+    "The president met the visiting prime minister at the palace.",
+]
+MINOR = [
+    "The mayor visited the pasar near the station in the morning.",
+    "The meeting started at 14.30 WIB in the town hall.",
+    "Residents said the the water supply was cut again.",
+    "The warga asked the agency to repair the damaged road.",
+]
+MAJOR = [
+    "The officials was at least years be delayed the project of the escape than handling.",
+    "Regarding the party of the case that was carried out the examination by the side of the related.",
+    "The suspect then the goods secure of the arrest was that the at least amount loss.",
+    "That the matter as for the budget which was conveyed by the party is the the reason of.",
+    "Warga mengatakan bahwa air sudah surut dan jalan kembali dibuka pada pagi hari.",
+]
+
+
+def _article(rng: random.Random, n: int) -> tuple[str, list[dict]]:
+    sentences: list[dict] = []
+    for _ in range(n):
+        kind = rng.choice(["ok", "ok", "minor", "major"])
+        pool = {"ok": CLEAN, "minor": MINOR, "major": MAJOR}[kind]
+        text = rng.choice(pool)
+        errors = [] if kind == "ok" else [{"type": "fluency", "span": text.split()[1], "suggestion": "x"}]
+        sentences.append({"text": text, "label": kind, "errors": errors})
+    return "\n\n".join(s["text"] for s in sentences) + "\n", sentences
+
+
+@pytest.fixture(scope="module")
+def gold_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gold")
+    rng = random.Random(7)
+    for i in range(10):
+        text, sentences = _article(rng, 12)
+        (root / f"art-{i}.txt").write_text(text, encoding="utf-8")
+        gold = {"article": f"art-{i}.txt", "not_content": [], "sentences": sentences}
+        (root / f"art-{i}.gold.json").write_text(json.dumps(gold), encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def raw(gold_dir: Path) -> tuple[list, list[ArticleReport]]:
+    golds = load_gold_dir(gold_dir)
+    checker = Checker.create(load_settings(env={}), engine="offline", calibrated=False)
+    return golds, [checker.check_file(g.article_path) for g in golds]
+
+
+def _samples(raw: tuple[list, list[ArticleReport]]) -> list[Sample]:
+    golds, reports = raw
+    return [s for g, r in zip(golds, reports) for s in samples_for(g, r)]
+
+
+# ---------------------------------------------------------------------------- fitting
+
+
+def test_fit_is_reproducible_byte_for_byte(raw: tuple) -> None:
+    samples = _samples(raw)
+    first = fit_calibration(samples, name="t", seed=0, folds=3).to_json()
+    second = fit_calibration(samples, name="t", seed=0, folds=3).to_json()
+    assert first == second
+    cal = calibration_from_json(first)
+    assert cal.provenance["sentences"] == len(samples) and cal.provenance["articles"] == 10
+    assert 0.0 <= cal.flag_threshold <= 1.0 and 0.0 <= cal.major_threshold <= 1.0
+    assert cal.provenance["C"] in (0.01, 0.03, 0.1, 0.3, 1.0)
+
+
+def test_learned_probabilities_separate_damaged_from_clean_sentences(raw: tuple) -> None:
+    samples = _samples(raw)
+    cal = fit_calibration(samples, name="t", folds=3)
+    p_clean = [cal.predict(s.features).p_error for s in samples if not s.is_error]
+    p_bad = [cal.predict(s.features).p_error for s in samples if s.is_error]
+    assert sum(p_bad) / len(p_bad) > sum(p_clean) / len(p_clean) + 0.2
+
+
+def test_calibration_needs_every_kind_of_sentence() -> None:
+    samples = [Sample(f"a{i % 3}", {"text:words": float(i)}, True, False, 1) for i in range(30)]
+    with pytest.raises(CalibrationError, match="clean|every kind"):
+        fit_calibration(samples)
+
+
+# ---------------------------------------------------------------------------- thresholds
+
+
+def _s(is_error: bool, is_major: bool = False) -> Sample:
+    return Sample("a", {}, is_error, is_major, int(is_error))
+
+
+def test_flag_threshold_holds_the_false_flag_rate() -> None:
+    # ten clean sentences with p_error 0.05 ... 0.95, ten erroneous ones at 0.99; no major flags
+    samples = [_s(False) for _ in range(10)] + [_s(True) for _ in range(10)]
+    p_error = [0.05 + 0.1 * i for i in range(10)] + [0.99] * 10
+    p_major = [0.0] * 20
+    flag_t, major_t = choose_thresholds(p_error, p_major, samples, max_false_flag_rate=0.2, major_precision=0.9)
+    assert major_t == 1.0  # fewer than MIN_MAJOR_FLAGS sentences: no major flags
+    assert flag_t == pytest.approx(0.85)  # the two cleanest-looking clean sentences are the 20% allowed
+    assert sum(p >= flag_t for p, s in zip(p_error, samples) if not s.is_error) == 2
+
+
+def test_major_threshold_keeps_major_flags_precise() -> None:
+    # 40 erroneous sentences at p_major 0.9, then 10 clean ones at 0.8 and 10 erroneous at 0.7
+    samples = [_s(True, True)] * 40 + [_s(False)] * 10 + [_s(True)] * 10 + [_s(False)] * 10
+    p_major = [0.9] * 40 + [0.8] * 10 + [0.7] * 10 + [0.1] * 10
+    p_error = [0.5] * 70
+    _, major_t = choose_thresholds(p_error, p_major, samples, max_false_flag_rate=0.5, major_precision=0.9)
+    # at 0.8 precision is 40/50 = 0.8 < 0.9, at 0.7 it is 50/60; only 0.9 keeps 0.9
+    assert major_t == pytest.approx(0.9)
+
+
+# ---------------------------------------------------------------------------- applying
+
+
+def _tiny_calibration(flag_t: float, major_t: float, words_coef: float = 1.0) -> Calibration:
+    head = LinearHead((words_coef,), 0.0, "logit")
+    return Calibration("tiny", ("text:words",), (10.0,), (5.0,), head, head, LinearHead((0.0,), 0.0, "log"),
+                       flag_t, major_t)
+
+
+def _raw_report(texts: list[str]) -> ArticleReport:
+    flag = Flag("fluency", "minor", (0, 3), "odd", None, "fluency")
+    hint = Flag("fluency", "minor", (4, 7), "odd pair", None, "fluency")
+    sentences = tuple(
+        SentenceResult(i, t, 0, len(t), True, flags=(flag,), candidates=(hint,), signals={"fluency.words": 1.0})
+        for i, t in enumerate(texts)
+    )
+    sig = Signature("x", "offline", (), (), (), ("fluency",), ())
+    return ArticleReport("x", "a.txt", "offline", 100.0, sig, sentences, word_count=sum(len(t.split()) for t in texts))
+
+
+def test_a_sentence_below_the_threshold_keeps_its_flags_as_candidates() -> None:
+    short, long = "One two three four.", " ".join(["word"] * 30) + "."
+    cal = _tiny_calibration(flag_t=0.5, major_t=0.99)
+    out = calibrate_report(_raw_report([short, long]), cal)
+    low, high = out.sentences
+    assert low.flags == () and len(low.candidates) == 2 and low.p_error < 0.5
+    assert all(f.probability == pytest.approx(low.p_error) for f in low.candidates)
+    assert len(high.flags) == 2 and high.candidates == () and high.p_error > 0.5  # hint promoted
+    assert {f.severity for f in high.flags} == {"minor"}
+    assert out.score_method == "expected-penalty" and 0 <= out.score <= 100
+    assert out.signature.calibration == "tiny" and ("calibration.flag_p_error", 0.5) in out.signature.thresholds
+
+
+def test_major_probability_sets_severity_and_pinned_flags_stay_as_written() -> None:
+    long = " ".join(["word"] * 30) + "."
+    pinned = Flag("terminology", "critical", (0, 4), "house style", "term", "terminology", pinned=True)
+    report = _raw_report([long, "A b."])
+    s0 = report.sentences[0]
+    sentences = (s0.__class__(**{**s0.__dict__, "flags": s0.flags + (pinned,)}), report.sentences[1])
+    out = calibrate_report(ArticleReport(**{**report.__dict__, "sentences": sentences}), _tiny_calibration(0.5, 0.5))
+    severities = {f.signal: f.severity for f in out.sentences[0].flags}
+    assert severities == {"fluency": "major", "terminology": "critical"}
+    # a short sentence is below both thresholds: a pinned flag there would still show
+    assert out.sentences[1].flags == ()
+
+
+def test_a_signal_that_did_not_run_contributes_nothing() -> None:
+    cal = Calibration("t", ("value:lm_fluency.slor", "text:words"), (2.0, 10.0), (1.0, 5.0),
+                      LinearHead((1.0, 0.0), 0.0, "logit"), LinearHead((1.0, 0.0), 0.0, "logit"),
+                      LinearHead((0.0, 0.0), 0.0, "log"), 0.5, 0.9)
+    assert cal.standardise({"text:words": 10.0}, ran={"fluency"}) == [0.0, 0.0]  # at its training mean
+    assert cal.standardise({"text:words": 10.0}, ran={"lm_fluency"}) == [-2.0, 0.0]  # ran, value absent = 0
+    assert feature_signal("value:lm_fluency.slor") == "lm_fluency"
+    assert feature_signal("hints:fluency") == "fluency" and feature_signal("text:words") is None
+
+
+# ---------------------------------------------------------------------------- the shipped file
+
+
+def test_shipped_calibration_loads_and_matches_what_the_signals_produce(raw: tuple) -> None:
+    cal = load_calibration()
+    assert cal.name == "default" and len(cal.sha256) == 64
+    assert cal.provenance["data"] == ["train"] and cal.provenance["articles"] >= 100
+    produced: set[str] = set()
+    for report in raw[1]:
+        for s in report.sentences:
+            produced |= set(sentence_features(s, len(report.sentences)))
+    value_features = {f for f in cal.features if f.startswith(("value:", "text:"))}
+    # a renamed signal value without a refit would silently drop out of the model
+    assert value_features <= produced, sorted(value_features - produced)
+
+
+BAD_FILES = [
+    ("", "not valid JSON"),
+    ("[]", "not an mtqc calibration"),
+    ('{"format": "other"}', "not an mtqc calibration"),
+    ('{"format": "mtqc-calibration/1", "features": "x"}', "features"),
+    ('{"format": "mtqc-calibration/1", "features": ["a"], "mean": [0], "scale": [0]}', "positive"),
+    ('{"format": "mtqc-calibration/1", "features": ["a"], "mean": [0], "scale": [1], "thresholds": {}}', "thresholds"),
+]
+
+
+@pytest.mark.parametrize("text,message", BAD_FILES)
+def test_malformed_calibration_files_are_refused(text: str, message: str) -> None:
+    with pytest.raises(CalibrationError, match=message):
+        calibration_from_json(text, "bad.json")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
+    max_leaves=20,
+))
+@example({"format": "mtqc-calibration/1", "features": ["a"], "mean": [0], "scale": [1],
+          "thresholds": {"flag_p_error": 2, "major_p_major": 0.5}})
+def test_any_json_is_a_calibration_or_a_calibration_error(data: object) -> None:
+    try:
+        cal = calibration_from_json(json.dumps(data))
+    except CalibrationError:
+        return
+    assert len(cal.mean) == len(cal.features)
+
+
+# ---------------------------------------------------------------------------- annotations and metrics
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["article", "sentences", "text", "label", "errors", "type", "span", "x"]), inner, max_size=5),
+    max_leaves=25,
+))
+def test_any_annotation_parses_or_raises_a_gold_error(data: object) -> None:
+    try:
+        gold = parse_gold(data, Path("/tmp/x.gold.json"))
+    except GoldError:
+        return
+    assert all(s.label in ("ok", "minor", "major") for s in gold.sentences)
+    assert gold.article_path.parent == Path("/tmp")  # never a path outside the annotation's folder
+
+
+def test_gold_folder_problems_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(GoldError, match="no \\*.gold.json"):
+        load_gold_dir(tmp_path)
+    (tmp_path / "a.gold.json").write_text('{"article": "a.txt", "sentences": []}', encoding="utf-8")
+    with pytest.raises(GoldError, match="not beside it"):
+        load_gold_dir(tmp_path)
+    (tmp_path / "a.gold.json").write_text('{"article": "../../etc/passwd", "sentences": []}', encoding="utf-8")
+    with pytest.raises(GoldError, match="plain file name"):
+        load_gold_dir(tmp_path)
+
+
+def test_metrics_by_hand(tmp_path: Path) -> None:
+    text = "Alpha beta gamma delta. Epsilon zeta eta theta. Iota kappa lambda mu. Nu xi omicron pi."
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    sents = text.split(". ")
+    sents = [s if s.endswith(".") else s + "." for s in sents]
+    gold = parse_gold({"article": "a.txt", "sentences": [
+        {"text": sents[0], "label": "major", "errors": [{"type": "mistranslation", "span": "gamma"}]},
+        {"text": sents[1], "label": "minor", "errors": [{"type": "fluency", "span": "zeta eta"}]},
+        {"text": sents[2], "label": "ok", "errors": []},
+        {"text": sents[3], "label": "ok", "errors": []},
+    ]}, tmp_path / "a.gold.json")
+    hit = Flag("fluency", "major", (6, 10), "m", None, "x")  # "beta": not the annotated span
+    on_span = Flag("fluency", "minor", (8, 12), "m", None, "x")  # "zeta"
+    sentences = (
+        SentenceResult(0, sents[0], 0, 0, True, flags=(hit,)),
+        SentenceResult(1, sents[1], 0, 0, True, flags=(on_span,)),
+        SentenceResult(2, sents[2], 0, 0, True, flags=(on_span,)),
+        SentenceResult(3, sents[3], 0, 0, True),
+    )
+    report = ArticleReport("x", "a.txt", "offline", 80.0, Signature("x", "o", (), (), (), (), ()), sentences)
+    r = evaluate([(gold, report)])
+    assert (r.precision, r.recall, r.major_recall, r.false_flag_rate, r.span_recall) == (2 / 3, 1.0, 1.0, 0.5, 0.5)
+    assert r.span_recall_by_type["fluency"] == 1.0 and r.span_recall_by_type["mistranslation"] == 0.0
+    major = evaluate([(gold, report)], "major")
+    assert (major.precision, major.recall, major.false_flag_rate) == (1.0, 0.5, 0.0)
+    # 16 words; penalty: 2 errors + 4 for the major sentence
+    assert gold.quality() == pytest.approx(100 * (1 - 6 / 16))
+
+
+SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score_flags.py"
+
+
+@pytest.mark.skipif(not SCORER.exists(), reason=f"the reference scorer is not at {SCORER}")
+def test_eval_agrees_with_the_reference_scorer(raw: tuple, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("score_flags", SCORER)
+    assert spec and spec.loader
+    scorer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scorer)
+    golds, reports = raw
+    calibrated = [calibrate_report(r, load_calibration()) for r in reports]
+    for gold, report in zip(golds, calibrated):
+        (tmp_path / f"{gold.article_path.stem}.json").write_text(json.dumps(report.to_dict()), encoding="utf-8")
+    gold_dir = golds[0].gold_path.parent
+    for severity, rank in (("minor", 1), ("major", 2)):
+        ours = evaluate(list(zip(golds, calibrated)), severity).to_dict()
+        theirs = scorer.score(gold_dir, tmp_path, rank)
+        for key in ("precision", "recall", "major_recall", "false_flag_rate", "span_recall"):
+            assert ours[key] == theirs[key], key
+        for key in ("article_pearson", "article_kendall"):  # the scorer reads scores rounded to 2 decimals
+            assert ours[key] == pytest.approx(theirs[key], abs=0.005), key
+
+
+def test_cross_validation_scores_every_article_once_with_a_model_fitted_without_it(raw: tuple) -> None:
+    golds, reports = raw
+    seen: list[int] = []
+    result, major, held_out = cross_validate(golds, reports, folds=5, on_fold=seen.append)
+    assert seen == [0, 1, 2, 3, 4] and len(held_out) == len(golds)
+    assert all(r.signature.calibration and r.signature.calibration.startswith("fold") for r in held_out)
+    assert result.articles == 10 and major.min_severity == "major"
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def test_calibrate_then_check_and_eval_with_the_new_file(gold_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "newsroom.json"
+    runner = CliRunner()
+    res = runner.invoke(main, ["calibrate", str(gold_dir), "--out", str(out), "--engine", "offline"])
+    assert res.exit_code == 0, res.output
+    cal = load_calibration(out)
+    assert cal.name == "newsroom" and len(cal.provenance["data_sha256"]) == 64
+    article = gold_dir / "art-0.txt"
+    res = runner.invoke(main, ["check", str(article), "--calibration", str(out), "--engine", "offline", "-q",
+                               "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["signature_fields"]["calibration"] == cal.label and f"calibration:{cal.label}" in data["signature"]
+    assert data["score_method"] == "expected-penalty"
+    assert all(f["probability"] is not None for s in data["sentences"] for f in s["flags"])
+    res = runner.invoke(main, ["eval", str(gold_dir), "--calibration", str(out), "--engine", "offline", "--json"])
+    assert res.exit_code == 0, res.output
+    metrics = json.loads(res.output)
+    assert metrics["evaluated_with"] == f"calibration {cal.label}"
+    assert set(metrics["all_flags"]["span_recall_by_type"]) >= {"fluency"}
+
+
+def test_eval_with_folds_and_uncalibrated_runs(gold_dir: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(main, ["eval", str(gold_dir), "--folds", "2", "--engine", "offline", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["evaluated_with"].startswith("2-fold cross-validation")
+    res = runner.invoke(main, ["eval", str(gold_dir), "--no-calibration", "--engine", "offline"])
+    assert res.exit_code == 0 and "uncalibrated" in res.output
+
+
+def test_bad_calibration_and_gold_inputs_exit_2_in_one_line(gold_dir: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    res = runner.invoke(main, ["check", str(gold_dir / "art-0.txt"), "--calibration", str(bad), "-q"])
+    assert res.exit_code == 2 and "not valid JSON" in res.output and "Traceback" not in res.output
+    res = runner.invoke(main, ["eval", str(tmp_path)])
+    assert res.exit_code == 2 and "no *.gold.json" in res.output
+    res = runner.invoke(main, ["calibrate", str(gold_dir), "--out", str(gold_dir / "art-1.txt")])
+    assert res.exit_code == 2 and "annotated inputs" in res.output
+    res = runner.invoke(main, ["check", str(gold_dir / "art-0.txt"), "--calibration", str(bad), "--no-calibration"])
+    assert res.exit_code == 2
