@@ -289,8 +289,9 @@ def test_a_wrong_url_is_one_line() -> None:
     with socket.socket() as s:  # a port on 127.0.0.1 that nothing listens on once closed
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(LlmError, match=rf"cannot reach the LLM server at http://127.0.0.1:{port}/v1"):
+    with pytest.raises(LlmError, match=rf"cannot reach the LLM server at http://127.0.0.1:{port}/v1 ") as info:
         LlmEngine(LlmSettings(url=f"http://user:secret@127.0.0.1:{port}/v1/", model=MODEL, timeout=2), max_retries=0)
+    assert "secret" not in str(info.value)  # credentials in the URL are not repeated
 
 
 def test_the_only_served_model_is_used_when_none_is_named(server: HTTPServer) -> None:

@@ -63,6 +63,8 @@ def display_url(url: str) -> str:
     """The URL without user:password, as it may appear in messages and reports."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
