@@ -234,7 +234,7 @@ def test_persistent_rate_limits_end_in_one_line(server: HTTPServer) -> None:
 def test_a_request_that_times_out_fails_with_one_line(server: HTTPServer) -> None:
     fake = FakeLLM(server, delay=1.0, max_requests=3)
     llm = engine(fake, max_retries=1, timeout=0.25)
-    with pytest.raises(LlmError, match=r"did not answer within 0\.25 s after 1 retries"):
+    with pytest.raises(LlmError, match=r"did not answer within 0\.25 s after 1 retry;"):
         llm.translate(["Rain fell."], src="en", tgt="id")
     assert len(fake.bodies) <= 2  # the first try and one retry, no more
 
@@ -387,7 +387,7 @@ def test_the_pipeline_reports_llm_flags_usage_and_signature(server: HTTPServer, 
 
     again = Checker.create(llm_settings(fake, tmp_path), engine="llm", calibrated=False).check_text(ARTICLE)
     assert len(fake.bodies) == 3  # everything came from the cache
-    assert again.usage["llm"]["cached_requests"] == 7 and again.usage["llm"]["total_tokens"] == 0
+    assert again.usage["llm"]["cache_hits"] == 7 and again.usage["llm"]["total_tokens"] == 0
     assert f"{MODEL}@{SERVED}" in str(again.signature)  # the served id is cached with the replies
     assert [f.suggestion for f in again.flags if f.signal == "llm_mqm"] == ["reporters"]
 

@@ -61,7 +61,7 @@ def llm_usage_line(u: dict) -> str:
     cost = f", ${u['cost_usd']:.4f}" if u.get("cost_usd") is not None else ""
     issues = [f"{u[k]} {label}" for k, label in (("dropped_spans", "error spans not in the text dropped"),
                                                  ("malformed_replies", "unreadable replies")) if u.get(k)]
-    return (f"llm {u['model']}: {u['requests']} requests ({u['cached_requests']} cached), {u['total_tokens']:,} tokens "
+    return (f"llm {u['model']}: {u['requests']} requests ({u['cache_hits']} from the cache), {u['total_tokens']:,} tokens "
             f"({u['prompt_tokens']:,} in, {u['completion_tokens']:,} out){cost}" + "".join(f"; {i}" for i in issues))
 
 

@@ -51,7 +51,7 @@ class _Usage:
     """One article's requests and tokens (mutable, guarded by the engine's lock)."""
 
     requests: int = 0
-    cached_requests: int = 0
+    cache_hits: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     dropped_spans: int = 0
@@ -133,7 +133,7 @@ class LlmEngine(Engine):
             cost = None if price is None else (u.prompt_tokens * price[0] + u.completion_tokens * price[1]) / 1e6
             return {"llm": {
                 "model": self.model, "served_models": sorted(u.served), "prompt_version": PROMPT_VERSION,
-                "requests": u.requests, "cached_requests": u.cached_requests,
+                "requests": u.requests, "cache_hits": u.cache_hits,
                 "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens,
                 "total_tokens": u.prompt_tokens + u.completion_tokens,
                 "price_usd_per_million_tokens": list(price) if price else None,
@@ -244,7 +244,7 @@ class LlmEngine(Engine):
         o = self._openai
         where = f"the LLM server at {self.url}"
         status = getattr(exc, "status_code", None)
-        retried = f" after {self.max_retries} retries" if self.max_retries else ""
+        retried = f" after {self.max_retries} {'retry' if self.max_retries == 1 else 'retries'}" if self.max_retries else ""
         if isinstance(exc, (o.AuthenticationError, o.PermissionDeniedError)):
             unset = "" if self.settings.api_key else " (MTQC_LLM_API_KEY is not set)"
             return LlmError(f"{where} refused the API key (HTTP {status}){unset}; set MTQC_LLM_API_KEY to a key "
@@ -322,7 +322,7 @@ class LlmEngine(Engine):
             except (ValueError, KeyError, TypeError):
                 continue  # a damaged entry is asked again
             with self._lock:
-                self._usage.cached_requests += 1
+                self._usage.cache_hits += 1
                 self._usage.served.add(served)
                 self._served_all.add(served)
         return found
