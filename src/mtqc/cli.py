@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
@@ -12,7 +13,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from . import __version__
-from .config import Settings, load_settings
+from .config import Settings, load_settings, parse_price
 from .engines import ENGINE_NAMES
 from .errors import InputError, MtqcError, UsageError
 from .signals import SIGNALS
@@ -81,6 +82,18 @@ def _common_check_options(func: F) -> F:
         click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for neural engines."),
         click.option("--beams", type=click.IntRange(1, 16), default=None,
                      help="Beam size for back-translation [env MTQC_BEAMS; default 1, greedy]."),
+        click.option("--llm-url", default=None,
+                     help="OpenAI-compatible API base for --engine llm [env MTQC_LLM_URL]; the key comes from "
+                          "MTQC_LLM_API_KEY only."),
+        click.option("--llm-model", default=None, help="Model for --engine llm [env MTQC_LLM_MODEL]."),
+        click.option("--llm-price", default=None, metavar="IN,OUT",
+                     help="US dollars per million prompt,completion tokens: the report shows the cost."),
+        click.option("--llm-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Seconds per LLM request [env MTQC_LLM_TIMEOUT; default 60]."),
+        click.option("--llm-concurrency", type=click.IntRange(1, 64), default=None,
+                     help="LLM requests in flight at once [env MTQC_LLM_CONCURRENCY; default 4]."),
+        click.option("--llm-budget", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Seconds all of one article's LLM requests may take [env MTQC_LLM_BUDGET; default 600]."),
         click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
                      help="Exit 1 when an article scores below this."),
         click.option("--disable", "disabled", multiple=True, type=click.Choice(sorted(SIGNALS)),
@@ -105,6 +118,11 @@ def _make_checker(opts: dict[str, Any]) -> "Checker":
     from .pipeline import Checker
 
     settings = _settings(opts["models_dir"], opts["offline"], opts["no_cache"], opts["device"], opts["threads"], opts["beams"])
+    llm = {k: opts.get(f"llm_{k}") for k in ("url", "model", "price", "timeout", "concurrency", "budget")}
+    if opts["engine"] != "llm" and any(v is not None for v in llm.values()):
+        raise UsageError("--llm-* options need --engine llm (the LLM is never used unless asked for)")
+    llm["price"] = parse_price(llm["price"]) if llm["price"] is not None else None
+    settings = replace(settings, llm=settings.llm.with_overrides(**llm))
     if opts.get("calibration") and opts.get("no_calibration"):
         raise UsageError("--calibration and --no-calibration contradict each other; give one")
     return Checker.create(settings, engine=opts["engine"], glossaries=opts["glossaries"],

@@ -18,6 +18,13 @@ class EngineError(MtqcError):
     """A back-translation engine cannot run."""
 
 
+class LlmError(EngineError):
+    """The LLM server cannot be used: unreachable, key refused, unknown model, budget spent.
+
+    Messages name the server (without credentials) and never the API key.
+    """
+
+
 class ModelNotFoundError(EngineError):
     """A model is neither in the models directory, nor in the HF cache, nor downloadable."""
 

@@ -18,7 +18,7 @@ from .lm import CausalLM, load_lm
 from .model_outputs import compute_model_outputs
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
-from .signals import BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
+from .signals import ANNOTATION_SIGNALS, BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
 from .signals.fluency import NgramFluencySignal
 from .signals.lm_fluency import LMFluencySignal
 
@@ -55,8 +55,11 @@ class Checker:
         choice = select_engine(engine, settings)
         notes = list(choice.notes)
         signals: list[Signal] = [SIGNALS[name]() for name in OFFLINE_SIGNALS]
-        if choice.engine.can_translate:
-            signals += [SIGNALS[name]() for name in BACKTRANSLATION_SIGNALS]
+        if choice.engine.can_translate:  # forced decoding only where the engine gives token scores
+            signals += [SIGNALS[name]() for name in BACKTRANSLATION_SIGNALS
+                        if choice.engine.can_score or "likelihoods" not in SIGNALS[name].needs]
+        if choice.engine.can_annotate:
+            signals += [SIGNALS[name]() for name in ANNOTATION_SIGNALS]
         lm: CausalLM | None = None
         if engine != "offline":
             try:
@@ -164,5 +167,6 @@ class Checker:
             metadata=dict(article.metadata),
             skipped=self.engine_choice.notes,
             word_count=words,
+            usage=outputs.usage,
         )
         return calibrate_report(raw, self.calibration) if self.calibration else raw

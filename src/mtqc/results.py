@@ -145,6 +145,8 @@ class ArticleReport:
     word_count: int = 0
     # how the score was computed: "expected-penalty" (calibrated) or "mqm-flags" (raw flags)
     score_method: str = "mqm-flags"
+    # what the article cost where an engine counts it: {"llm": {requests, tokens, cost_usd, ...}}
+    usage: dict[str, Any] = field(default_factory=dict)
 
     @property
     def flags(self) -> list[Flag]:
@@ -171,5 +173,6 @@ class ArticleReport:
             "metadata": dict(self.metadata),
             "skipped": list(self.skipped),
             "counts": self.counts(),
+            "usage": dict(self.usage),
             "sentences": [s.to_dict() for s in self.sentences],
         }

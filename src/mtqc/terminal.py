@@ -41,6 +41,8 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
     console.print(line)
     for note in report.skipped:
         console.print(Text.assemble("  ", ("note:", "cyan"), " ", note))
+    if report.usage.get("llm"):
+        console.print(f"  {llm_usage_line(report.usage['llm'])}", markup=False)
     flagged = sorted((s for s in report.sentences if s.flags), key=_sentence_penalty, reverse=True)[:worst]
     if not flagged:
         console.print(Text("  no sentence flagged"))
@@ -62,6 +64,15 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
             lines.append(text)
         table.add_row(str(s.index), Text(s.text), Text("\n").join(lines))
     console.print(table)
+
+
+def llm_usage_line(u: dict) -> str:
+    """What the LLM cost this article, in one line."""
+    cost = f", ${u['cost_usd']:.4f}" if u.get("cost_usd") is not None else ""
+    issues = [f"{u[k]} {label}" for k, label in (("dropped_spans", "error spans not in the text dropped"),
+                                                 ("malformed_replies", "unreadable replies")) if u.get(k)]
+    return (f"llm {u['model']}: {u['requests']} requests ({u['cache_hits']} from the cache), {u['total_tokens']:,} tokens "
+            f"({u['prompt_tokens']:,} in, {u['completion_tokens']:,} out){cost}" + "".join(f"; {i}" for i in issues))
 
 
 def print_eval(result: "EvalResult", major: "EvalResult", how: str, console: Console) -> None:

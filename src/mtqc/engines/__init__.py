@@ -6,10 +6,10 @@ from typing import Callable
 
 from ..config import Settings
 from ..errors import EngineError, UsageError
-from .base import Engine, ModelInfo, TokenScores
+from .base import Engine, MqmError, ModelInfo, SentenceAnnotation, TokenScores
 from .offline import OfflineEngine
 
-__all__ = ["Engine", "ModelInfo", "TokenScores", "EngineChoice", "ENGINE_NAMES", "select_engine"]
+__all__ = ["Engine", "ModelInfo", "TokenScores", "MqmError", "SentenceAnnotation", "EngineChoice", "ENGINE_NAMES", "select_engine"]
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,17 @@ def _ct2(settings: Settings) -> Engine:
     return create_ct2_engine(settings)
 
 
-# name -> factory; `auto` tries _AUTO_ORDER in turn. A factory raises EngineError (incl.
+def _llm(settings: Settings) -> Engine:
+    from .llm import create_llm_engine  # needs the optional openai package; checks the server at once
+
+    return create_llm_engine(settings)
+
+
+# name -> factory; `auto` tries _AUTO_ORDER in turn, which never holds `llm`: sending the
+# article to a server is the user's explicit choice. A factory raises EngineError (incl.
 # ModelNotFoundError) fast when its models are missing, and `auto` falls back to offline.
-_FACTORIES: dict[str, Callable[[Settings], Engine]] = {"offline": _offline, "marian": _marian, "ct2": _ct2}
+_FACTORIES: dict[str, Callable[[Settings], Engine]] = {"offline": _offline, "marian": _marian, "ct2": _ct2,
+                                                       "llm": _llm}
 _AUTO_ORDER: tuple[str, ...] = ("ct2", "marian")
 ENGINE_NAMES: tuple[str, ...] = ("auto", *_FACTORIES)
 

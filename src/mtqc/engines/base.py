@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
 from ..errors import EngineError
 
@@ -36,11 +36,37 @@ class TokenScores:
         return sum(self.logprobs) / len(self.logprobs) if self.logprobs else 0.0
 
 
+@dataclass(frozen=True)
+class MqmError:
+    """One error an annotating engine found in a sentence, its span verified against the text.
+
+    `span` is (start, end) in the sentence, or None for an error of the whole sentence (an
+    omission has no words to point at); `category` is the MQM category as the engine gave it.
+    """
+
+    span: tuple[int, int] | None
+    category: str
+    severity: str  # minor | major | critical
+    correction: str | None = None
+    explanation: str = ""
+
+
+@dataclass(frozen=True)
+class SentenceAnnotation:
+    """An annotating engine's verdict on one sentence, and what it answered that could not be used."""
+
+    errors: tuple[MqmError, ...] = ()
+    dropped: int = 0  # errors whose span does not occur in the sentence (or otherwise invalid)
+    malformed: bool = False  # the reply for this sentence's request could not be read at all
+
+
 class Engine(ABC):
     """Back-translation engine. Every method works on a batch; callers never loop per sentence."""
 
     name: ClassVar[str]
     can_translate: ClassVar[bool] = True
+    can_score: ClassVar[bool] = True  # forced decoding (token log-probabilities); an LLM server gives none
+    can_annotate: ClassVar[bool] = False  # MQM error annotation (the `llm_mqm` signal)
     notes: tuple[str, ...] = ()  # what it could not use at load (a GPU it fell back from), for the report
 
     def translate(self, texts: Sequence[str], *, src: str, tgt: str) -> list[str]:
@@ -64,6 +90,28 @@ class Engine(ABC):
         if not sources:
             return []
         return self._score(list(sources), list(targets), src=src, tgt=tgt)
+
+    def annotate(self, texts: Sequence[str]) -> list[SentenceAnnotation]:
+        """MQM errors in each sentence of one article (in order; sentences give each other context)."""
+        if not self.can_annotate:
+            raise EngineError(f"engine {self.name!r} does not annotate errors")
+        texts = list(texts)
+        if not texts:
+            return []
+        out = self._annotate(texts)
+        if len(out) != len(texts):
+            raise EngineError(f"engine {self.name!r} returned {len(out)} annotations for {len(texts)} sentences")
+        return out
+
+    def _annotate(self, texts: list[str]) -> list[SentenceAnnotation]:
+        raise EngineError(f"engine {self.name!r} does not annotate errors")
+
+    def begin_article(self) -> None:
+        """Start one article's accounting (usage, time budget); engines that keep none ignore it."""
+
+    def article_usage(self) -> dict[str, Any]:
+        """What the current article cost (requests, tokens, money); empty for local engines."""
+        return {}
 
     @property
     def models(self) -> tuple[ModelInfo, ...]:

@@ -5,6 +5,7 @@ from .base import ArticleContext, Signal, SignalOutput
 from .consistency import ConsistencySignal
 from .fluency import NgramFluencySignal
 from .likelihood import LikelihoodSignal
+from .llm_mqm import LlmMqmSignal
 from .lm_fluency import LMFluencySignal
 from .mechanics import MechanicsSignal
 from .roundtrip import RoundTripSignal
@@ -15,7 +16,7 @@ SIGNALS: dict[str, type[Signal]] = {
     cls.name: cls
     for cls in (
         UntranslatedSignal, TerminologySignal, NgramFluencySignal, MechanicsSignal, ConsistencySignal,
-        RoundTripSignal, LikelihoodSignal, LMFluencySignal,
+        RoundTripSignal, LikelihoodSignal, LMFluencySignal, LlmMqmSignal,
     )
 }
 
@@ -23,5 +24,6 @@ SIGNALS: dict[str, type[Signal]] = {
 # through ArticleContext, computed by the pipeline. Signals that need nothing but the text:
 OFFLINE_SIGNALS: tuple[str, ...] = ("untranslated", "terminology", "fluency", "mechanics", "consistency")
 BACKTRANSLATION_SIGNALS: tuple[str, ...] = ("roundtrip", "likelihood")
+ANNOTATION_SIGNALS: tuple[str, ...] = ("llm_mqm",)  # run when the engine annotates errors (--engine llm)
 
-__all__ = ["SIGNALS", "OFFLINE_SIGNALS", "BACKTRANSLATION_SIGNALS", "Signal", "SignalOutput", "ArticleContext"]
+__all__ = ["SIGNALS", "OFFLINE_SIGNALS", "BACKTRANSLATION_SIGNALS", "ANNOTATION_SIGNALS", "Signal", "SignalOutput", "ArticleContext"]

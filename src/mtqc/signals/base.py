@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Mapping
 
 from ..cache import Cache
-from ..engines import Engine, TokenScores
+from ..engines import Engine, SentenceAnnotation, TokenScores
 from ..glossary import Glossary
 from ..ingest import Article, Segment
 from ..lm import SentenceLogprob
@@ -32,6 +32,7 @@ class ArticleContext:
     likelihoods: tuple[TokenScores, ...] | None = None  # id->en forced decoding: sentence given its back-translation
     roundtrip_similarities: tuple[float, ...] | None = None  # MiniLM cosine of sentence and round trip
     lm_scores: tuple[SentenceLogprob, ...] | None = None  # per-token LM log-probabilities
+    llm_annotations: tuple[SentenceAnnotation, ...] | None = None  # MQM errors from an LLM engine, spans verified
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,9 @@ class Signal(ABC):
     needs_backtranslation: ClassVar[bool] = False
     needs: ClassVar[tuple[str, ...]] = ()  # the model outputs (ArticleContext fields) it reads
     THRESHOLDS: ClassVar[dict[str, float]] = {}
+    # flags the user asked for explicitly (an LLM's annotation): shown whatever the calibration
+    # predicts for the sentence (calibration.py honours this)
+    bypasses_calibration: ClassVar[bool] = False
 
     def __init__(self, **thresholds: float) -> None:
         unknown = set(thresholds) - set(self.THRESHOLDS)
@@ -91,7 +95,9 @@ class Signal(ABC):
 
     def flag(self, type_: str, severity: str, span: tuple[int, int] | None, message: str,
              suggestion: str | None = None, *, pinned: bool = False) -> Flag:
-        return Flag(type_, severity, span, message, suggestion, self.name, pinned=pinned)  # type: ignore[arg-type]
+        # a signal whose judgement the user asked for explicitly is shown as given (see calibration)
+        return Flag(type_, severity, span, message, suggestion, self.name,  # type: ignore[arg-type]
+                    pinned=pinned or self.bypasses_calibration)  # type: ignore[arg-type]
 
     @abstractmethod
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]: ...
