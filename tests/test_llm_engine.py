@@ -330,7 +330,7 @@ def test_auto_never_picks_the_llm_and_the_key_is_never_in_settings_repr() -> Non
                               "MTQC_OFFLINE": "1", "MTQC_MODELS_DIR": "/nonexistent"})
     assert settings.llm.api_key == KEY and KEY not in repr(settings)
     assert select_engine("auto", settings).engine.name != "llm"
-    with pytest.raises(UsageError, match="concurrency"):
+    with pytest.raises(UsageError, match="CONCURRENCY"):
         load_settings({"MTQC_LLM_CONCURRENCY": "0"})
     with pytest.raises(UsageError, match="not an http"):
         LlmSettings(url="localhost:8000")
