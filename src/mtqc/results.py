@@ -27,6 +27,9 @@ class Flag:
     # calibrated probability behind the flag: of a major error when severity is major or
     # critical, of any error otherwise; None when the report was not calibrated
     probability: float | None = None
+    # the glossary concept behind a terminology flag (preferred term, variants, note, source,
+    # origin "file:line"), so the editor can judge the entry; not part of equality or hashing
+    glossary_entry: dict[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.type not in FLAG_TYPES:
@@ -45,6 +48,7 @@ class Flag:
             "suggestion": self.suggestion,
             "signal": self.signal,
             "probability": None if self.probability is None else round(self.probability, 4),
+            "glossary_entry": None if self.glossary_entry is None else dict(self.glossary_entry),
         }
 
 
@@ -68,6 +72,7 @@ class SentenceResult:
     # what signals raised that is not shown as a flag: weaker hints, or flags that the
     # calibration judged unlikely to be errors (kept for transparency and re-calibration)
     candidates: tuple[Flag, ...] = ()
+    paragraph: int | None = None  # which paragraph of the article (for the corrected text's layout)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +89,7 @@ class SentenceResult:
             "p_error": None if self.p_error is None else round(self.p_error, 4),
             "p_major": None if self.p_major is None else round(self.p_major, 4),
             "candidates": [f.to_dict() for f in self.candidates],
+            "paragraph": self.paragraph,
         }
 
 
@@ -141,6 +147,8 @@ class ArticleReport:
     word_count: int = 0
     # how the score was computed: "expected-penalty" (calibrated) or "mqm-flags" (raw flags)
     score_method: str = "mqm-flags"
+    # flags an editor dismissed in a review (`--review`), not raised again: (sentence index, flag)
+    suppressed: tuple[tuple[int, Flag], ...] = ()
 
     @property
     def flags(self) -> list[Flag]:
@@ -168,4 +176,5 @@ class ArticleReport:
             "skipped": list(self.skipped),
             "counts": self.counts(),
             "sentences": [s.to_dict() for s in self.sentences],
+            "suppressed": [{"sentence": i, **f.to_dict()} for i, f in self.suppressed],
         }
