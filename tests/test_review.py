@@ -292,6 +292,13 @@ def test_cli_review_apply_glossary_learn_and_check_review(report: ArticleReport,
     assert code == 0 and [s["type"] for s in data["suppressed"]] == ["other"]
     assert "dismissed in an earlier review" in (tmp_path / "r" / "harbour.html").read_text(encoding="utf-8")
 
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(TEXT, encoding="utf-8")
+    code, _, _ = _run("batch", str(folder), "--no-calibration", "--review", str(path), "--out", str(tmp_path / "b"))
+    row = json.loads((tmp_path / "b" / "summary.json").read_text(encoding="utf-8"))["articles"][0]
+    assert code == 0 and row["suppressed"] == 1 and "08.30 WIB" not in {p["text"] for p in row["flagged_phrases"]}
+
     (tmp_path / "bad.review.json").write_text("{}", encoding="utf-8")
     code, out, err = _run("check", str(article), "--review", str(tmp_path / "bad.review.json"), "--out", str(tmp_path / "r"))
     assert code == 2 and "missing key 'mtqc_review'" in err and "Traceback" not in out + err
