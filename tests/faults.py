@@ -28,9 +28,9 @@ def unmount(path: Path) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB file system that fills up after a few reports."""
+    """A 256 KiB file system that fills up after a few reports (an HTML report with its script is ~45 KB)."""
     disk = tmp_path / "disk"
-    mount_tmpfs(disk, "size=64k")
+    mount_tmpfs(disk, "size=256k")
     try:
         yield disk
     finally:

@@ -7,7 +7,7 @@ import stat
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from .atomic import clean_stale_temps, ensure_writable_dir, write_atomic
@@ -15,6 +15,7 @@ from .errors import InputError, MtqcError
 from .ingest import SUPPORTED_SUFFIXES
 from .pipeline import Checker
 from .reports import render_index, write_reports
+from .reports.index import summary_row_extras
 from .reports.naming import INDEX_NAME, SUMMARY_NAME, articles_dir_for, guard_outputs, plan_batch_relpaths
 
 # error_kind of a failed article: it could not be checked, its reports could not be written,
@@ -50,6 +51,8 @@ class BatchItem:
     traceback: str | None = None  # of an internal error, under --debug
     report_id: str | None = None  # carried by both reports of the pair
     relative: str | None = None  # the path inside the batch folder
+    # for the index page (`summary_row_extras`): flag counts by type, flagged phrases, suppressed
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self, out_dir: Path | None = None) -> dict[str, object]:
         """The summary.json record; report paths are relative to `out_dir` when given."""
@@ -69,6 +72,7 @@ class BatchItem:
             "error": self.error,
             "error_kind": self.error_kind,
             "traceback": self.traceback,
+            **self.extras,
         }
 
 
@@ -261,7 +265,7 @@ def check_one(checker: Checker, plan: BatchPlan, path: Path, *, debug: bool = Fa
     except Exception as exc:
         return _internal(path, exc, debug, rel, score=score, by_severity=by_severity)
     return BatchItem(path, score, written.json_path, written.html_path, by_severity, report_id=written.report_id,
-                     relative=rel)
+                     relative=rel, extras=summary_row_extras(report))
 
 
 def write_batch_files(checker: Checker, plan: BatchPlan, items: Sequence[BatchItem]) -> tuple[str, ...]:

@@ -114,6 +114,12 @@ def _settings(models_dir: Path | None = None, offline: bool | None = None, no_ca
                          device=device, threads=threads, beams=beams)
 
 
+_review_option = click.option(
+    "--review", "reviews", multiple=True, type=click.Path(path_type=Path),
+    help="Review file exported from an HTML report (<stem>.review.json); the flags dismissed in it are not "
+         "raised again on the same sentence. Repeatable.")
+
+
 def _make_checker(opts: dict[str, Any]) -> "Checker":
     from .pipeline import Checker
 
@@ -125,9 +131,21 @@ def _make_checker(opts: dict[str, Any]) -> "Checker":
     settings = replace(settings, llm=settings.llm.with_overrides(**llm))
     if opts.get("calibration") and opts.get("no_calibration"):
         raise UsageError("--calibration and --no-calibration contradict each other; give one")
-    return Checker.create(settings, engine=opts["engine"], glossaries=opts["glossaries"],
-                          builtin_glossary=not opts["no_builtin_glossary"], disabled=opts["disabled"],
-                          calibration=opts.get("calibration"), calibrated=not opts.get("no_calibration"))
+    reviews = [_load_review(p) for p in opts.get("reviews") or ()]  # bad review files fail before any model loads
+    checker = Checker.create(settings, engine=opts["engine"], glossaries=opts["glossaries"],
+                             builtin_glossary=not opts["no_builtin_glossary"], disabled=opts["disabled"],
+                             calibration=opts.get("calibration"), calibrated=not opts.get("no_calibration"))
+    if reviews:
+        from .review import with_reviews
+
+        checker = with_reviews(checker, reviews)
+    return checker
+
+
+def _load_review(path: Path) -> Any:
+    from .review import load_review
+
+    return load_review(path)
 
 
 @main.command()
@@ -138,6 +156,7 @@ def _make_checker(opts: dict[str, Any]) -> "Checker":
               help="Folder for reports named after each article.")
 @click.option("--quiet", "-q", is_flag=True, help="No terminal summary.")
 @_common_check_options
+@_review_option
 @handle_errors
 def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | None, out_dir: Path, quiet: bool,
           fail_under: float | None, **opts: Any) -> None:
@@ -147,7 +166,8 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
     from .reports.naming import plan_check_paths, prepare_report_dirs
     from .terminal import print_summary
 
-    plan = plan_check_paths(files, out_dir, json_path, html_path, other_inputs=opts["glossaries"])
+    plan = plan_check_paths(files, out_dir, json_path, html_path,
+                            other_inputs=[*opts["glossaries"], *opts.get("reviews", ())])
     outputs = [p for _, *pair in plan for p in pair]
     prepare_report_dirs(outputs)
     checker = _make_checker(opts)
@@ -164,6 +184,9 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
             continue
         if not quiet:
             print_summary(report, console)
+            if report.suppressed:
+                n = len(report.suppressed)
+                console.print(f"  {n} flag{'s' if n != 1 else ''} dismissed in a review not raised again")
             console.print("  reports: " + ", ".join(escape(str(p)) for p in (written.json_path, written.html_path)
                                                     if not is_stdout(p)))
         if fail_under is not None and report.score < fail_under:
@@ -180,6 +203,7 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="Folder for the reports, summary.json and index.html.")
 @_common_check_options
+@_review_option
 @handle_errors
 def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any) -> None:
     """Check every *.txt, *.md and *.html article in DIRECTORY."""
@@ -189,6 +213,11 @@ def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any)
 
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     plan = plan_batch(directory, out_dir)
+    if opts.get("reviews"):
+        from .reports.naming import guard_outputs
+
+        guard_outputs([*(p for pair in plan.reports.values() for p in pair), plan.summary_path, plan.index_path],
+                      opts["reviews"])
     for skipped in plan.skipped:
         err_console.print(f"[yellow]skipped:[/] {escape(str(skipped))}", soft_wrap=True)
     if not plan.articles:
@@ -409,6 +438,57 @@ def glossary_check(paths: tuple[Path, ...]) -> None:
         click.echo(f"{path}: ok, {len(result.concepts)} concepts")
     if bad:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+@glossary.command("learn")
+@click.argument("reviews", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
+              help="Glossary file to write (the project's stanza format; use it with --glossary).")
+@handle_errors
+def glossary_learn(reviews: tuple[Path, ...], out_path: Path) -> None:
+    """Turn accepted and edited terminology decisions in review files into glossary entries."""
+    from .atomic import write_atomic
+    from .glossary_learn import learn_glossary
+    from .reports.naming import guard_outputs
+
+    guard_outputs([out_path], reviews)
+    loaded = [_load_review(p) for p in reviews]
+    result = learn_glossary(loaded)
+    write_atomic(out_path, result.to_glossary(str(p) for p in reviews))
+    for conflict in result.conflicts:
+        err_console.print(f"[yellow]conflict (left out):[/] {escape(conflict)}", soft_wrap=True)
+    for skipped in result.skipped:
+        err_console.print(f"[yellow]skipped:[/] {escape(skipped)}", soft_wrap=True)
+    n = len(result.concepts)
+    click.echo(f"wrote {out_path}: {n} concept{'s' if n != 1 else ''}"
+               + (f"; {len(result.conflicts)} conflicting decision(s) listed, not guessed" if result.conflicts else ""))
+
+
+@main.group()
+def review() -> None:
+    """Review files exported from the HTML report."""
+
+
+@review.command("apply")
+@click.argument("review_path", metavar="REVIEW.json", type=click.Path(path_type=Path))
+@click.option("--out", "out_path", type=click.Path(path_type=Path), default=Path("-"), show_default=True,
+              help="Where to write the corrected article ('-': standard output).")
+@handle_errors
+def review_apply(review_path: Path, out_path: Path) -> None:
+    """Write the corrected article (plain text) from an editor's review."""
+    from .atomic import is_stdout, write_atomic
+    from .reports.naming import guard_outputs
+
+    loaded = _load_review(review_path)
+    # the article itself, where it can be found, is an input too: never written over
+    article = Path(loaded.source)
+    guard_outputs([out_path], [review_path, article, review_path.parent / article.name])
+    text = loaded.corrected_text()
+    if is_stdout(out_path):
+        click.echo(text, nl=False)
+        return
+    write_atomic(out_path, text)
+    err_console.print(f"wrote {escape(str(out_path))}", soft_wrap=True)
 
 
 @main.group()

@@ -47,3 +47,7 @@ class GoldError(MtqcError):
 
 class CacheError(MtqcError):
     """The translation cache cannot be cleared (read-only, or not ours to remove)."""
+
+
+class ReviewError(MtqcError):
+    """A review file (an editor's decisions, exported from the HTML report) is missing or malformed."""

@@ -145,7 +145,7 @@ class Checker:
         for index, seg in enumerate(article.segments):
             pos = scored_index.get(id(seg))
             if pos is None:
-                results.append(SentenceResult(index, seg.text, seg.start, seg.end, False, seg.kind))
+                results.append(SentenceResult(index, seg.text, seg.start, seg.end, False, seg.kind, paragraph=seg.paragraph))
                 continue
             results.append(SentenceResult(
                 index, seg.text, seg.start, seg.end, True, seg.kind,
@@ -154,6 +154,7 @@ class Checker:
                 signals=values[pos],
                 flags=merge_flags(flags[pos]),
                 candidates=tuple(hints[pos]),
+                paragraph=seg.paragraph,
             ))
         all_flags = [f for r in results for f in r.flags]
         words = article.word_count

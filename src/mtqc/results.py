@@ -30,6 +30,9 @@ class Flag:
     # raised by a rule the user supplied (their own glossary): the calibration neither hides it
     # nor changes its severity, because the newsroom said so explicitly
     pinned: bool = False
+    # the glossary concept behind a terminology flag (preferred term, variants, note, source,
+    # origin "file:line"), so the editor can judge the entry; not part of equality or hashing
+    glossary_entry: dict[str, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.type not in FLAG_TYPES:
@@ -49,6 +52,7 @@ class Flag:
             "signal": self.signal,
             "probability": None if self.probability is None else round(self.probability, 4),
             "pinned": self.pinned,
+            "glossary_entry": None if self.glossary_entry is None else dict(self.glossary_entry),
         }
 
 
@@ -72,6 +76,7 @@ class SentenceResult:
     # what signals raised that is not shown as a flag: weaker hints, or flags that the
     # calibration judged unlikely to be errors (kept for transparency and re-calibration)
     candidates: tuple[Flag, ...] = ()
+    paragraph: int | None = None  # which paragraph of the article (for the corrected text's layout)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +93,7 @@ class SentenceResult:
             "p_error": None if self.p_error is None else round(self.p_error, 4),
             "p_major": None if self.p_major is None else round(self.p_major, 4),
             "candidates": [f.to_dict() for f in self.candidates],
+            "paragraph": self.paragraph,
         }
 
 
@@ -147,6 +153,8 @@ class ArticleReport:
     score_method: str = "mqm-flags"
     # what the article cost where an engine counts it: {"llm": {requests, tokens, cost_usd, ...}}
     usage: dict[str, Any] = field(default_factory=dict)
+    # flags an editor dismissed in a review (`--review`), not raised again: (sentence index, flag)
+    suppressed: tuple[tuple[int, Flag], ...] = ()
 
     @property
     def flags(self) -> list[Flag]:
@@ -175,4 +183,5 @@ class ArticleReport:
             "counts": self.counts(),
             "usage": dict(self.usage),
             "sentences": [s.to_dict() for s in self.sentences],
+            "suppressed": [{"sentence": i, **f.to_dict()} for i, f in self.suppressed],
         }

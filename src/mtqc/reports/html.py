@@ -1,15 +1,20 @@
 """The HTML reports, rendered with Jinja2 templates; all article text is autoescaped."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from ..atomic import write_atomic
-from ..results import ArticleReport, SentenceResult
+from ..results import ArticleReport, Flag, SentenceResult
+from .index import build_index_view
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,71 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["highlight"] = highlight
+    env.globals["signal_values"] = signal_values
     return env
+
+
+@lru_cache(maxsize=4)
+def _script(name: str) -> str:
+    """A page's script, verbatim (it is kept as a template file only so that it ships with them)."""
+    env = _environment()
+    assert env.loader is not None
+    source, _, _ = env.loader.get_source(env, name)
+    if "</script" in source.lower():
+        raise ValueError(f"{name} must not contain '</script'")
+    return source
+
+
+def script_hash(script: str) -> str:
+    """The CSP source that allows exactly this inline script."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy(script: str) -> str:
+    """No network, no plugins, no forms; only the page's own inline style and its one inline script."""
+    return (f"default-src 'none'; style-src 'unsafe-inline'; script-src {script_hash(script)}; "
+            "base-uri 'none'; form-action 'none'")
+
+
+def json_for_script(data: Any) -> Markup:
+    """JSON that is safe inside a <script> element: no '<', '>' or '&' can end it or open a comment."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def signal_values(sentence: SentenceResult) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The values each signal that flagged the sentence computed for it (what its flags rest on)."""
+    flagging = list(dict.fromkeys(f.signal for f in sentence.flags if f.signal))
+    out = []
+    for signal in flagging:
+        prefix = f"{signal}."
+        items = [(k[len(prefix):], f"{v:.3g}") for k, v in sentence.signals.items() if k.startswith(prefix)]
+        if items:
+            out.append((signal, items))
+    return out
+
+
+def _flag_data(s: SentenceResult, n: int, f: Flag) -> dict[str, Any]:
+    return {"id": f"{s.index}.{n}", "type": f.type, "severity": f.severity, "signal": f.signal,
+            "span": list(f.span) if f.span else None, "message": f.message, "suggestion": f.suggestion,
+            "probability": None if f.probability is None else round(f.probability, 4),
+            "glossary_entry": f.glossary_entry}
+
+
+def report_page_data(report: ArticleReport, report_id: str | None = None) -> dict[str, Any]:
+    """What the report's script works on: the sentences, their flags, and the review's identity."""
+    from ..review import report_article_sha256, review_file_name
+
+    stem = review_file_name(report.source)[:-len(".review.json")]
+    return {
+        "source": report.source, "signature": str(report.signature), "report_id": report_id,
+        "article_sha256": report_article_sha256(report),
+        "review_name": review_file_name(report.source), "corrected_name": f"{stem}.corrected.txt",
+        "sentences": [{"index": s.index, "text": s.text, "paragraph": s.paragraph, "kind": s.kind,
+                       "flags": [_flag_data(s, n, f) for n, f in enumerate(s.flags, start=1)]}
+                      for s in report.sentences],
+    }
 
 
 def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
@@ -64,14 +133,36 @@ def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
 
 
 def render_html(report: ArticleReport, report_id: str | None = None) -> str:
-    """The HTML report; `report_id` (when given) is the id its JSON twin carries too."""
+    """The HTML report; `report_id` (when given) is the id its JSON twin carries too.
+
+    A static page that works without JavaScript; its one inline script (allowed by its hash in
+    the Content-Security-Policy, nothing else can run or load) makes it a review workspace.
+    """
+    script = _script("_report.js.j2")
+    data = report_page_data(report, report_id)
+    flags = report.flags
+    values = {k: sorted({getattr(f, k) for f in flags}) for k in ("type", "severity", "signal")}
+    values["severity"] = [s for s in ("minor", "major", "critical") if s in values["severity"]]
     return _environment().get_template("report.html.j2").render(
-        report=report, counts=report.counts(), worst=worst_sentences(report), report_id=report_id
+        report=report, counts=report.counts(), worst=worst_sentences(report), report_id=report_id,
+        csp=Markup(content_security_policy(script)), script=Markup(script), data_json=json_for_script(data),
+        nflags=len(flags), filter_values=values, has_probability=any(f.probability is not None for f in flags),
+        review_name=data["review_name"],
     )
 
 
 def render_index(rows: Sequence[dict[str, Any]], title: str, signature: str, skipped: Sequence[str]) -> str:
-    return _environment().get_template("index.html.j2").render(rows=rows, title=title, signature=signature, skipped=skipped)
+    """The batch index: articles worst first, score histogram, flag counts, recurring problems.
+
+    `rows` are summary.json article records plus `name` and a URL-encoded `html` link; the
+    keys of `mtqc.reports.index.summary_row_extras` feed the type counts and recurring problems.
+    """
+    script = _script("_index.js.j2")
+    view = build_index_view(rows)
+    return _environment().get_template("index.html.j2").render(
+        view=view, title=title, signature=signature, skipped=skipped, csp=Markup(content_security_policy(script)),
+        script=Markup(script),
+    )
 
 
 def write_html(report: ArticleReport, path: Path) -> Path:

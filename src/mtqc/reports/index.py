@@ -1,0 +1,138 @@
+"""The batch index's data: per-article summary extras, and the folder-wide views built from them."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from ..results import ArticleReport
+
+# flags whose span is a statistical pick (the least likely word pair), not a phrase a newsroom
+# would fix in its MT glossary: they stay in each article's report but not in "recurring problems"
+STATISTICAL_SIGNALS = frozenset({"fluency", "lm_fluency", "likelihood", "calibration"})
+MAX_PHRASE_WORDS = 8
+MAX_RECURRING = 200  # phrases listed
+MAX_OCCURRENCES = 50  # links listed per phrase; the rest are counted
+HISTOGRAM_BINS = 10
+
+
+def phrase_key(text: str) -> str:
+    """How flagged phrases are compared across articles: case, spacing, quotes and a leading "the" aside."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").casefold()
+    text = " ".join(text.split()).strip(" .,;:!?\"'()[]")
+    return re.sub(r"^the\s+(?!the$)", "", text)  # "the the" (a doubled word) stays itself
+
+
+def summary_row_extras(report: ArticleReport) -> dict[str, Any]:
+    """What the batch index needs from one article beyond its score, for its summary row.
+
+    `by_type`: flag counts by type; `flagged_phrases`: each distinct flagged phrase once, with
+    the first sentence it is in and its flag types (for "recurring problems"); `suppressed`:
+    flags not raised again because an editor dismissed them.
+    """
+    phrases: dict[str, dict[str, Any]] = {}
+    for s in report.sentences:
+        for f in s.flags:
+            if f.span is None:
+                continue
+            text = " ".join(s.text[f.span[0]:f.span[1]].split())
+            key = phrase_key(text)
+            if not key or len(key.split()) > MAX_PHRASE_WORDS:
+                continue
+            entry = phrases.setdefault(key, {"text": text, "key": key, "sentence": s.index, "types": [],
+                                             "signals": []})
+            if f.type not in entry["types"]:
+                entry["types"].append(f.type)
+            if f.signal not in entry["signals"]:
+                entry["signals"].append(f.signal)
+    return {
+        "by_type": dict(sorted(report.counts()["by_type"].items())),
+        "flagged_phrases": list(phrases.values()),
+        "suppressed": len(report.suppressed),
+    }
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    name: str
+    href: str  # URL-encoded, relative to index.html, with the sentence anchor
+
+
+@dataclass(frozen=True)
+class RecurringProblem:
+    text: str
+    key: str
+    types: tuple[str, ...]
+    articles: int
+    occurrences: tuple[Occurrence, ...]  # at most MAX_OCCURRENCES
+
+
+@dataclass(frozen=True)
+class Bar:
+    low: int
+    high: int
+    count: int
+    x: float
+    y: float
+    height: float
+
+
+@dataclass(frozen=True)
+class IndexView:
+    rows: list[Mapping[str, Any]]
+    histogram: list[Bar]
+    histogram_max: int
+    type_counts: list[tuple[str, int]]
+    recurring: list[RecurringProblem]
+    checked: int
+    failed: int
+    suppressed: int = 0
+    scores: list[float] = field(default_factory=list)
+
+
+def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, str]:
+    # worst first: failed articles (no score) need attention before any score
+    score = row.get("score")
+    return (0, 0.0, str(row.get("name"))) if score is None else (1, float(score), str(row.get("name")))
+
+
+def build_index_view(rows: Sequence[Mapping[str, Any]]) -> IndexView:
+    """Everything the index page shows, from the summary rows (each with `summary_row_extras` keys)."""
+    ordered = sorted(rows, key=_sort_key)
+    scores = [float(r["score"]) for r in ordered if r.get("score") is not None and not r.get("error")]
+    counts = [0] * HISTOGRAM_BINS
+    for score in scores:
+        counts[min(HISTOGRAM_BINS - 1, max(0, int(score // (100 / HISTOGRAM_BINS))))] += 1
+    top = max(counts) if counts else 0
+    width, height = 36.0, 100.0
+    bars = [Bar(i * 10, i * 10 + 10, c, 30 + i * (width + 4), 10 + height - (height * c / top if top else 0),
+                height * c / top if top else 0) for i, c in enumerate(counts)]
+    by_type: Counter[str] = Counter()
+    found: dict[str, dict[str, Any]] = {}
+    for row in ordered:
+        if row.get("error"):
+            continue
+        by_type.update({k: int(v) for k, v in (row.get("by_type") or {}).items()})
+        for p in row.get("flagged_phrases") or ():
+            if set(p.get("signals") or ()) <= STATISTICAL_SIGNALS:
+                continue
+            item = found.setdefault(p["key"], {"forms": Counter(), "types": set(), "rows": []})
+            item["forms"][p["text"]] += 1
+            item["types"].update(p.get("types") or ())
+            item["rows"].append((row, p.get("sentence")))
+    recurring = []
+    for key, item in found.items():
+        if len(item["rows"]) < 2:
+            continue
+        occ = tuple(Occurrence(str(r.get("name")), f"{r['html']}#s{s}" if s is not None else str(r["html"]))
+                    for r, s in item["rows"][:MAX_OCCURRENCES] if r.get("html"))
+        recurring.append(RecurringProblem(item["forms"].most_common(1)[0][0], key, tuple(sorted(item["types"])),
+                                          len(item["rows"]), occ))
+    recurring.sort(key=lambda p: (-p.articles, p.key))
+    return IndexView(
+        rows=list(ordered), histogram=bars, histogram_max=top, type_counts=sorted(by_type.items(), key=lambda kv: -kv[1]),
+        recurring=recurring[:MAX_RECURRING], checked=len(scores),
+        failed=sum(1 for r in ordered if r.get("error")),
+        suppressed=sum(int(r.get("suppressed") or 0) for r in ordered), scores=scores,
+    )

@@ -1,0 +1,85 @@
+"""The HTML report and index as rendered (no browser): CSP by hash, embedded data, index views."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+
+import pytest
+
+from mtqc.config import load_settings
+from mtqc.pipeline import Checker
+from mtqc.reports import render_html, render_index
+from mtqc.reports.index import build_index_view, phrase_key, summary_row_extras
+from mtqc.review import report_article_sha256
+
+TEXT = """Bridge closed
+
+The mayor told the media crew that the the bridge would close, said the Kapolda.
+"""
+
+
+@pytest.fixture(scope="module")
+def checker() -> Checker:
+    return Checker.create(load_settings(env={}), engine="offline", calibrated=False)
+
+
+def _scripts(html: str) -> list[str]:
+    return re.findall(r"<script>(.*?)</script>", html, re.S)
+
+
+def test_csp_allows_exactly_the_one_inline_script_and_nothing_from_outside(checker: Checker) -> None:
+    for html in (render_html(checker.check_text(TEXT, "b.txt")), render_index([], "t", "sig", [])):
+        [script] = _scripts(html)
+        csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
+        assert f"script-src 'sha256-{digest}'" in csp and "default-src 'none'" in csp
+        assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        assert not re.search(r"(?:src|href)=\"(?:https?:)?//", html)
+
+
+def test_embedded_data_cannot_end_its_script_element(checker: Checker) -> None:
+    hostile = "The minister said </script><script>alert(1)</script> and <!-- the the plan was ready.\n"
+    html = render_html(checker.check_text(hostile, "</script>.txt"))
+    block = html.split('<script type="application/json" id="mtqc-data">')[1].split("</script>")[0]
+    data = json.loads(block)  # the whole data block survived: nothing in it closed the element
+    assert "</script><script>alert(1)</script>" in data["sentences"][0]["text"] and "<" not in block
+    assert data["source"] == "</script>.txt" and data["review_name"] == "script>.review.json"  # the stem of a path
+
+
+def test_report_shows_glossary_entries_and_collapsed_back_translations(checker: Checker) -> None:
+    report = checker.check_text(TEXT, "b.txt")
+    calque = next(f for f in report.flags if f.type == "terminology")
+    assert calque.glossary_entry and calque.glossary_entry["preferred"] == "reporters"
+    assert calque.glossary_entry["origin"].startswith("news-id-en.glossary:")
+    assert calque.to_dict()["glossary_entry"]["matched"] == "wrong"
+    html = render_html(report)
+    assert "Glossary entry: reporters" in html and "Defined at" in html
+    assert "Values behind the flags" in html
+    data = json.loads(html.split('id="mtqc-data">')[1].split("</script>")[0])
+    assert data["article_sha256"] == report_article_sha256(report)
+    assert [s["paragraph"] for s in data["sentences"]] == [s.paragraph for s in report.sentences]
+
+
+def test_summary_rows_and_index_views(checker: Checker) -> None:
+    a = summary_row_extras(checker.check_text(TEXT, "a.txt"))
+    b = summary_row_extras(checker.check_text(TEXT.replace("mayor", "governor").replace("the the", "the"), "b.txt"))
+    assert a["by_type"]["terminology"] == 1 and a["suppressed"] == 0
+    assert {"media crew", "the the"} <= {p["key"] for p in a["flagged_phrases"]}
+    rows = [{"name": "a.txt", "html": "articles/a%20b.html", "score": 40.0, "by_severity": {}, **a},
+            {"name": "b.txt", "html": "articles/b.html", "score": 95.0, "by_severity": {}, **b},
+            {"name": "c.txt", "html": None, "score": None, "error": "c.txt: empty file"}]
+    view = build_index_view(rows)
+    assert [r["name"] for r in view.rows] == ["c.txt", "a.txt", "b.txt"]  # failed first, then worst score
+    assert [bar.count for bar in view.histogram] == [0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    recurring = {p.key: p for p in view.recurring}
+    assert recurring["media crew"].articles == 2 and "the the" not in recurring  # only in one article
+    assert [o.href for o in recurring["media crew"].occurrences] == ["articles/a%20b.html#s1", "articles/b.html#s1"]
+    assert dict(view.type_counts)["terminology"] == 2
+    html = render_index(rows, "folder", "sig", [])
+    assert "&lsquo;media crew&rsquo; &mdash; 2 articles" in html and 'href="articles/a%20b.html#s1"' in html
+
+
+def test_phrase_keys_ignore_case_spacing_quotes_and_a_leading_the() -> None:
+    assert phrase_key("The  Media\u2019s Crew,") == phrase_key("media's crew") == "media's crew"
