@@ -57,10 +57,16 @@ def _shape(page: str) -> _Shape:
 def _report(text: str, source: str) -> ArticleReport:
     """A report that puts `text` in every field the template shows, flagged and unflagged."""
     span = (0, max(1, len(text) // 2))
-    flags = (Flag("terminology", "major", span, text, text, "terminology", 0.9), Flag("fluency", "minor", None, text))
+    from mtqc.glossary import Concept
+    from mtqc.signals.terminology import glossary_entry
+
+    concept = Concept(text, (text,), (text,), (text,), text, text, "major", text)
+    flags = (Flag("terminology", "major", span, text, text, "terminology", 0.9,
+                  glossary_entry=glossary_entry(concept, "wrong")), Flag("fluency", "minor", None, text))
     sentences = (
         SentenceResult(0, text, 0, len(text), False, "dateline"),
-        SentenceResult(1, text, 0, len(text), True, backtranslation=text, roundtrip=text, flags=flags),
+        SentenceResult(1, text, 0, len(text), True, backtranslation=text, roundtrip=text, flags=flags,
+                       signals={"terminology.hits": 1.0, "fluency.risk": 2.0}),
         SentenceResult(2, text, 0, len(text), True),
     )
     signature = Signature("0.1.0", "offline", (text,), (("x.y", 1.0),), (text,), ("terminology",), (("minor", 1.0),))
