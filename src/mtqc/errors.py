@@ -40,3 +40,7 @@ class GoldError(MtqcError):
 
 class CacheError(MtqcError):
     """The translation cache cannot be cleared (read-only, or not ours to remove)."""
+
+
+class ExecutorError(MtqcError):
+    """A batch cannot start its workers (Ray missing, a cluster that cannot be reached)."""
