@@ -7,7 +7,6 @@ import os
 import re
 import sqlite3
 import tempfile
-import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -681,7 +680,10 @@ def _json_list(items: Iterator[Any]) -> Iterator[str]:
     """A list as `json.dumps(..., indent=2)` writes it one level down, an element at a time."""
     first = True
     for item in items:
-        yield ("[\n" if first else ",\n") + textwrap.indent(json.dumps(item, ensure_ascii=False, indent=2), "    ")
+        # only json's own line breaks are indented ("\n" in strings is escaped; U+2028 and the like are not
+        # line breaks to json, though `textwrap.indent` would take them for some)
+        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        yield ("[\n    " if first else ",\n    ") + text
         first = False
     yield "[]" if first else "\n  ]"
 

@@ -27,7 +27,7 @@ err_console = Console(stderr=True, highlight=False)
 
 
 def _fail(message: str, code: int) -> "click.exceptions.Exit":
-    err_console.print(f"[bold red]mtqc: error:[/] {message}", soft_wrap=True)
+    err_console.print(f"[bold red]mtqc: error:[/] {escape(message)}", soft_wrap=True)
     return click.exceptions.Exit(code)
 
 
