@@ -324,7 +324,6 @@ class ArchiveBatch:
                                       f"(first on line {first}); only the first is checked")
                 yield unit
             return
-        directory = self.source.directory
         for found in self.source.walk(self._prune):
             if isinstance(found, Skipped):
                 yield found

@@ -196,8 +196,8 @@ def batch(directory: Path, out_dir: Path, recursive: bool, jobs: int | None, for
         for skipped in plan.skipped():
             err_console.print(f"[yellow]skipped:[/] {escape(str(skipped))}", soft_wrap=True)
         if not plan.total:
-            raise InputError(f"{directory}: no *.txt, *.md or *.html articles found" if isinstance(source, FolderSource)
-                             else f"{directory}: no articles (no JSON lines)"
+            what = "no *.txt, *.md or *.html articles found" if isinstance(source, FolderSource) else "no JSON lines"
+            raise InputError(f"{directory}: {what}"
                              + (f" ({plan.skipped_count} skipped, see above)" if plan.skipped_count else ""))
         plan.prepare()  # an unwritable OUTDIR fails now, not after every article is checked
         try:
