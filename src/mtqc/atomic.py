@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Iterable, Sequence, TextIO
 
 from .errors import ReportError
 
@@ -65,14 +65,18 @@ def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{HOST_TAG}-{os.getpid()}-{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
 
 
-def _write_temp(target: Path, content: str) -> Path:
+def _write_temp(target: Path, content: str | Iterable[str]) -> Path:
     tmp = _temp_path(target)
     # 0o666 through the process umask (and any default ACL), like any file a user creates;
     # mkstemp's 0600 would hide reports from colleagues and web servers
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(content)
+            if isinstance(content, str):
+                fh.write(content)
+            else:  # streamed in pieces, so that a large summary is never one string in memory
+                for chunk in content:
+                    fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -94,11 +98,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_files(files: Sequence[tuple[Path, str]], *, stream: TextIO | None = None) -> list[Path]:
+def write_files(files: Sequence[tuple[Path, str | Iterable[str]]], *, stream: TextIO | None = None) -> list[Path]:
     """Write several files as one step: every temp file first, then every rename.
 
     A failure before the renames replaces nothing (the old files stay as they were) and leaves no
-    temp file. A path of '-' is written to `stream` (standard output) after the files.
+    temp file. A path of '-' is written to `stream` (standard output) after the files. Content is
+    a string, or an iterable of strings written piece by piece (not for '-').
 
     Returns:
         The paths as given, in order.
@@ -131,7 +136,7 @@ def write_files(files: Sequence[tuple[Path, str]], *, stream: TextIO | None = No
     for path, target, content in targets:
         if target is None:
             out = stream or sys.stdout
-            out.write(content)
+            out.write(content if isinstance(content, str) else "".join(content))
             out.flush()
     return [path for path, _ in files]
 
@@ -139,6 +144,16 @@ def write_files(files: Sequence[tuple[Path, str]], *, stream: TextIO | None = No
 def write_atomic(path: Path, content: str) -> Path:
     """Write `content` to `path` as UTF-8, replacing it in one step (see `write_files`)."""
     return write_files([(path, content)])[0]
+
+
+def write_atomic_chunks(path: Path, chunks: Iterable[str]) -> Path:
+    """Write `chunks` to `path` one after another, replacing it in one step (see `write_files`)."""
+    return write_files([(path, chunks)])[0]
+
+
+def temp_path_for(target: Path) -> Path:
+    """A temp-file name beside `target` that `clean_stale_temps` removes once its writer is dead."""
+    return _temp_path(target)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -19,6 +19,7 @@ from .errors import InputError, MtqcError, UsageError
 from .signals import SIGNALS
 
 if TYPE_CHECKING:
+    from .executors import CheckerOptions
     from .pipeline import Checker
 
 EXIT_OK, EXIT_UNDER_THRESHOLD, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -121,25 +122,10 @@ _review_option = click.option(
 
 
 def _make_checker(opts: dict[str, Any]) -> "Checker":
-    from .pipeline import Checker
-
-    settings = _settings(opts["models_dir"], opts["offline"], opts["no_cache"], opts["device"], opts["threads"], opts["beams"])
-    llm = {k: opts.get(f"llm_{k}") for k in ("url", "model", "price", "timeout", "concurrency", "budget")}
-    if opts["engine"] != "llm" and any(v is not None for v in llm.values()):
-        raise UsageError("--llm-* options need --engine llm (the LLM is never used unless asked for)")
-    llm["price"] = parse_price(llm["price"]) if llm["price"] is not None else None
-    settings = replace(settings, llm=settings.llm.with_overrides(**llm))
-    if opts.get("calibration") and opts.get("no_calibration"):
-        raise UsageError("--calibration and --no-calibration contradict each other; give one")
-    reviews = [_load_review(p) for p in opts.get("reviews") or ()]  # bad review files fail before any model loads
-    checker = Checker.create(settings, engine=opts["engine"], glossaries=opts["glossaries"],
-                             builtin_glossary=not opts["no_builtin_glossary"], disabled=opts["disabled"],
-                             calibration=opts.get("calibration"), calibrated=not opts.get("no_calibration"))
-    if reviews:
-        from .review import with_reviews
-
-        checker = with_reviews(checker, reviews)
-    return checker
+    options = _checker_options(opts)
+    for path in options.reviews:  # bad review files fail before any model loads
+        _load_review(path)
+    return options.build()
 
 
 def _load_review(path: Path) -> Any:
@@ -198,58 +184,110 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
         raise click.exceptions.Exit(EXIT_UNDER_THRESHOLD)
 
 
+def _checker_options(opts: dict[str, Any]) -> "CheckerOptions":
+    """The picklable recipe each batch worker builds its own checker from."""
+    from .executors import CheckerOptions
+
+    if opts.get("calibration") and opts.get("no_calibration"):
+        raise UsageError("--calibration and --no-calibration contradict each other; give one")
+    settings = _settings(opts["models_dir"], opts["offline"], opts["no_cache"], opts["device"], opts["threads"], opts["beams"])
+    llm = {k: opts.get(f"llm_{k}") for k in ("url", "model", "price", "timeout", "concurrency", "budget")}
+    if opts["engine"] != "llm" and any(v is not None for v in llm.values()):
+        raise UsageError("--llm-* options need --engine llm (the LLM is never used unless asked for)")
+    llm["price"] = parse_price(llm["price"]) if llm["price"] is not None else None
+    settings = replace(settings, llm=settings.llm.with_overrides(**llm))
+    return CheckerOptions(settings, opts["engine"], tuple(opts["glossaries"]), not opts["no_builtin_glossary"],
+                          tuple(opts["disabled"]), opts.get("calibration"), not opts.get("no_calibration"),
+                          tuple(opts.get("reviews") or ()))
+
+
 @main.command()
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
-              help="Folder for the reports, summary.json and index.html.")
+              help="Folder for the reports, summary.json, summary.jsonl and index.html.")
+@click.option("--recursive", "-r", is_flag=True, help="Check the whole tree below INPUT, mirrored under OUTDIR.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Worker processes (local; default 1) or Ray actors (default: one per cluster CPU).")
+@click.option("--force", is_flag=True, help="Check every article again, even those unchanged since the last run.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where to check: this machine, or a Ray cluster (pip install -e '.[ray]').")
+@click.option("--ray-address", default=None, help="Ray cluster to join (e.g. ray://head:10001); default: start a local one.")
 @_common_check_options
 @_review_option
 @handle_errors
-def batch(directory: Path, out_dir: Path, fail_under: float | None, **opts: Any) -> None:
-    """Check every *.txt, *.md and *.html article in DIRECTORY."""
-    from rich.progress import Progress
+def batch(directory: Path, out_dir: Path, recursive: bool, jobs: int | None, force: bool, executor: str,
+          ray_address: str | None, fail_under: float | None, **opts: Any) -> None:
+    """Check every *.txt, *.md and *.html article in a folder (INPUT), or every line of a .jsonl file.
 
-    from .batch import plan_batch, prepare_output, run_batch
+    Articles unchanged since the last run into OUTDIR are not checked again (--force does); a batch
+    that was stopped picks up where it was.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import ArchiveBatch, ProgressLog
+    from .executors import make_executor
+    from .sources import FolderSource, JsonlSource, is_jsonl
 
     debug = bool(click.get_current_context().find_root().params.get("debug"))
-    plan = plan_batch(directory, out_dir)
-    if opts.get("reviews"):
-        from .reports.naming import guard_outputs
+    options = _checker_options(opts)
+    if is_jsonl(directory):
+        if recursive:
+            raise UsageError("--recursive walks a folder; INPUT is a JSON Lines file")
+        source: Any = JsonlSource(directory, options.settings.max_bytes)
+    else:
+        source = FolderSource(directory, recursive)
+    # built before the plan so that a missing Ray or a bad --ray-address fails before any work
+    ex = make_executor(options, executor=executor, jobs=jobs, ray_address=ray_address)
+    with ArchiveBatch(source, out_dir, force=force, other_inputs=(*options.glossaries, *options.reviews)) as plan:
+        for skipped in plan.skipped():
+            err_console.print(f"[yellow]skipped:[/] {escape(str(skipped))}", soft_wrap=True)
+        if not plan.total:
+            what = "no *.txt, *.md or *.html articles found" if isinstance(source, FolderSource) else "no JSON lines"
+            raise InputError(f"{directory}: {what}"
+                             + (f" ({plan.skipped_count} skipped, see above)" if plan.skipped_count else ""))
+        plan.prepare()  # an unwritable OUTDIR fails now, not after every article is checked
+        try:
+            info = ex.start()
+            for note in info.notes:
+                err_console.print(f"[cyan]note:[/] {escape(note)}", soft_wrap=True)
+            terminal = err_console.is_terminal
+            log = ProgressLog(lambda line: err_console.print(escape(line), soft_wrap=True, highlight=False))
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                          console=err_console, transient=True, disable=not terminal) as progress:
+                task = progress.add_task("checking", total=plan.total, rate="")
 
-        guard_outputs([*(p for pair in plan.reports.values() for p in pair), plan.summary_path, plan.index_path],
-                      opts["reviews"])
-    for skipped in plan.skipped:
-        err_console.print(f"[yellow]skipped:[/] {escape(str(skipped))}", soft_wrap=True)
-    if not plan.articles:
-        raise InputError(f"{directory}: no *.txt, *.md or *.html articles found"
-                         + (f" ({len(plan.skipped)} skipped, see above)" if plan.skipped else ""))
-    prepare_output(plan)  # an unwritable OUTDIR fails now, not after every article is checked
-    checker = _make_checker(opts)
-    for note in checker.engine_choice.notes:
-        err_console.print(f"[cyan]note:[/] {escape(note)}", soft_wrap=True)
-    with Progress(console=err_console, transient=True, disable=not err_console.is_terminal) as progress:
-        task = progress.add_task("checking", total=len(plan.articles))
-        result = run_batch(checker, directory, out_dir, plan=plan, debug=debug,
-                           on_item=lambda _: progress.advance(task))
-    checked = [i for i in result.items if not i.error]
-    skipped_note = f", {len(result.skipped)} skipped" if result.skipped else ""
-    click.echo(f"checked {len(checked)} of {len(result.items)} articles{skipped_note}; reports in {out_dir} "
-               f"(index: {result.index_path.name}, summary: {result.summary_path.name})")
+                def on_progress(p: Any) -> None:
+                    if terminal:
+                        progress.update(task, completed=p.done, rate=f"{p.rate:.1f}/s",
+                                        description=f"checking ({p.failed} failed)" if p.failed else "checking")
+                    else:
+                        log(p)
+
+                result = plan.run(ex, info=info, debug=debug, on_progress=on_progress)
+        finally:
+            ex.close()
+    skipped_note = f", {result.skipped} skipped" if result.skipped else ""
+    unchanged = f"; {result.unchanged} unchanged since the last run, not checked again" if result.unchanged else ""
+    click.echo(f"checked {result.checked} of {result.total} articles{skipped_note}; reports in {out_dir} "
+               f"(index: {result.index_path.name}, summary: {result.summary_path.name}){unchanged}")
     for item in result.failures:
         err_console.print(f"[bold red]failed:[/] {escape(item.error or '')}", soft_wrap=True)
         if item.traceback:
             err_console.print(item.traceback, markup=False, highlight=False, soft_wrap=True)
+    if result.failed > len(result.failures):
+        err_console.print(f"... and {result.failed - len(result.failures)} more failures, listed in {result.summary_path}")
     for error in result.errors:
         err_console.print(f"[bold red]mtqc: error:[/] {escape(error)}", soft_wrap=True)
-    if result.failures:
-        err_console.print(f"mtqc: {len(result.failures)} of {len(result.items)} articles could not be checked")
-    if result.internal_failures:
+    if result.failed:
+        err_console.print(f"mtqc: {result.failed} of {result.total} articles could not be checked")
+    if result.internal_failed:
         if not debug:
             err_console.print("mtqc: an internal error is a bug; rerun with mtqc --debug batch ... for the traceback")
         raise click.exceptions.Exit(EXIT_INTERNAL)
-    if result.failures or result.errors:
+    if result.failed or result.errors:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
-    if fail_under is not None and any(i.score is not None and i.score < fail_under for i in checked):
+    if fail_under is not None and result.lowest_score is not None and result.lowest_score < fail_under:
         raise click.exceptions.Exit(EXIT_UNDER_THRESHOLD)
 
 

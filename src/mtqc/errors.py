@@ -51,3 +51,7 @@ class CacheError(MtqcError):
 
 class ReviewError(MtqcError):
     """A review file (an editor's decisions, exported from the HTML report) is missing or malformed."""
+
+
+class ExecutorError(MtqcError):
+    """A batch cannot start its workers (Ray missing, a cluster that cannot be reached)."""

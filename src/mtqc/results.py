@@ -109,6 +109,7 @@ class Signature:
     signals: tuple[str, ...]
     weights: tuple[tuple[str, float], ...]
     calibration: str | None = None  # "name@sha256-prefix" of the calibration file, None = uncalibrated
+    reviews: str | None = None  # "N@sha256-prefix" of the dismissed flags applied (`--review`), None = none
 
     def __str__(self) -> str:
         parts = [
@@ -121,6 +122,8 @@ class Signature:
             "thresholds:" + ",".join(f"{k}={v:g}" for k, v in self.thresholds),
             "calibration:" + (self.calibration or "none"),
         ]
+        if self.reviews:
+            parts.append(f"reviews:{self.reviews}")
         return "|".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -133,6 +136,7 @@ class Signature:
             "signals": list(self.signals),
             "weights": dict(self.weights),
             "calibration": self.calibration,
+            "reviews": self.reviews,
         }
 
 

@@ -9,7 +9,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import ReviewError
 from .pipeline import Checker
-from .results import FLAG_TYPES, SEVERITIES, ArticleReport, Flag, SentenceResult
+from .results import FLAG_TYPES, SEVERITIES, ArticleReport, Flag, SentenceResult, Signature
 from .scoring import mqm_score
 
 REVIEW_VERSION = 1
@@ -346,8 +346,14 @@ class ReviewedChecker(Checker):
 
     suppression: Suppression = field(default_factory=Suppression)
 
+    def signature(self) -> Signature:
+        # dismissed flags change what is reported: a rerun with other reviews must not reuse reports
+        digest = hashlib.sha256("\n".join(sorted("\t".join(map(str, k)) for k in self.suppression.keys)).encode()).hexdigest()
+        return replace(super().signature(), reviews=f"{len(self.suppression.keys)}@{digest[:12]}")
+
     def check_article(self, article: Any) -> ArticleReport:
-        return suppress_dismissed(super().check_article(article), self.suppression)
+        report = suppress_dismissed(super().check_article(article), self.suppression)
+        return replace(report, signature=replace(report.signature, reviews=self.signature().reviews))
 
 
 def with_reviews(checker: Checker, reviews: Sequence[Review]) -> Checker:

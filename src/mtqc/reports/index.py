@@ -25,31 +25,38 @@ def phrase_key(text: str) -> str:
 
 
 def summary_row_extras(report: ArticleReport) -> dict[str, Any]:
-    """What the batch index needs from one article beyond its score, for its summary row.
+    """What the batch index needs from one article beyond its score, for its summary row."""
+    return summary_row_extras_from_json(report.to_dict())
+
+
+def summary_row_extras_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The same from a JSON report as written (an unchanged article's, on a rerun).
 
     `by_type`: flag counts by type; `flagged_phrases`: each distinct flagged phrase once, with
     the first sentence it is in and its flag types (for "recurring problems"); `suppressed`:
     flags not raised again because an editor dismissed them.
     """
     phrases: dict[str, dict[str, Any]] = {}
-    for s in report.sentences:
-        for f in s.flags:
-            if f.span is None:
+    for s in data.get("sentences") or []:
+        text_of = s.get("text") or ""
+        for f in s.get("flags") or []:
+            span = f.get("span")
+            if not span or len(span) != 2:
                 continue
-            text = " ".join(s.text[f.span[0]:f.span[1]].split())
+            text = " ".join(text_of[span[0]:span[1]].split())
             key = phrase_key(text)
             if not key or len(key.split()) > MAX_PHRASE_WORDS:
                 continue
-            entry = phrases.setdefault(key, {"text": text, "key": key, "sentence": s.index, "types": [],
+            entry = phrases.setdefault(key, {"text": text, "key": key, "sentence": s.get("index"), "types": [],
                                              "signals": []})
-            if f.type not in entry["types"]:
-                entry["types"].append(f.type)
-            if f.signal not in entry["signals"]:
-                entry["signals"].append(f.signal)
+            if f.get("type") not in entry["types"]:
+                entry["types"].append(f.get("type"))
+            if f.get("signal") not in entry["signals"]:
+                entry["signals"].append(f.get("signal"))
     return {
-        "by_type": dict(sorted(report.counts()["by_type"].items())),
+        "by_type": dict(sorted(((data.get("counts") or {}).get("by_type") or {}).items())),
         "flagged_phrases": list(phrases.values()),
-        "suppressed": len(report.suppressed),
+        "suppressed": len(data.get("suppressed") or []),
     }
 
 

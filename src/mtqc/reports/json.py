@@ -3,16 +3,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Mapping
 
 from ..atomic import write_atomic
 from ..results import ArticleReport
 
 
-def report_to_json(report: ArticleReport, report_id: str | None = None) -> str:
-    """The JSON report; `report_id` (when given) is the id its HTML twin carries too."""
+def report_to_json(report: ArticleReport, report_id: str | None = None,
+                   extra: Mapping[str, Any] | None = None) -> str:
+    """The JSON report; `report_id` (when given) is the id its HTML twin carries too.
+
+    `extra` adds fields after the report's own (a batch records the article's content hash there).
+    """
     data = report.to_dict()
     if report_id is not None:
         data["report_id"] = report_id
+    for key, value in (extra or {}).items():
+        data.setdefault(key, value)  # never replaces a field of the report itself
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 

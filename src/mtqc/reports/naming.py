@@ -12,7 +12,9 @@ from ..ingest import SUPPORTED_SUFFIXES
 
 ARTICLES_DIR = "articles"  # batch: article reports go below OUTDIR/articles/, batch files stay at the top
 SUMMARY_NAME = "summary.json"
+JOURNAL_NAME = "summary.jsonl"  # one line per article, appended as each is done; compacted at the end
 INDEX_NAME = "index.html"
+BATCH_FILES = (INDEX_NAME, SUMMARY_NAME, JOURNAL_NAME)  # OUTDIR's own files
 
 
 def _has_article_suffix(name: str) -> bool:
@@ -87,7 +89,7 @@ def plan_batch_relpaths(
     plan = {}
     for rel in relatives:
         clean = _clean_relative(rel)
-        if same_folder and clean.parts[0] in (INDEX_NAME, SUMMARY_NAME):
+        if same_folder and clean.parts[0] in BATCH_FILES:
             raise UsageError(f"{clean.parts[0]} is one of the articles (or their folders) and the batch's own "
                              f"{clean.parts[0]} would replace it; write the reports to another folder with --out")
         plan[clean] = report_relpaths(clean, under)
