@@ -24,7 +24,7 @@ class NgramFluencySignal(Signal):
         "flag_risk": 5.0,  # risk at which a sentence is flagged minor (uncalibrated runs)
         "major_risk": 7.0,  # ... and major
     }
-    MAX_HINTS = 3
+    MAX_HINTS = 6  # enough to locate the problems of a long sentence without marking all of it
 
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         counts = ngram_counts()
