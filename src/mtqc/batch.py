@@ -16,7 +16,7 @@ from urllib.parse import quote
 from .atomic import (clean_stale_temps, ensure_writable_dir, temp_path_for, write_atomic, write_atomic_chunks)
 from .errors import InputError, UsageError
 from .executors import INPUT, INTERNAL, INTERRUPTED, WRITE, Executor, InlineExecutor, Job, Outcome, WorkerInfo
-from .reports import render_index
+from .reports.html import render_index_chunks
 from .reports.index import summary_row_extras_from_json
 from .reports.naming import (BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, articles_dir_for, guard_outputs,
                              plan_batch_relpaths, report_relpaths)
@@ -618,7 +618,9 @@ class ArchiveBatch:
             errors.append(f"{self.summary_path} not written: {exc}")
         try:
             notices = list(info.notes) + [f"Skipped {s}" for s in self.skipped()]
-            write_atomic(self.index_path, render_index(_Rows(self), str(self.input_path), info.signature, notices))
+            rows = _Rows(self)
+            write_atomic_chunks(self.index_path, render_index_chunks(rows, str(self.input_path), info.signature, notices,
+                                                                     worst_first=rows.worst_first))
         except Exception as exc:
             errors.append(f"{self.index_path} not written: {exc}")
         failures = tuple(BatchItem.from_record(json.loads(r), self.out_dir) for (r,) in db.execute(
@@ -720,6 +722,14 @@ class _Rows(Sequence[dict[str, Any]]):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for record in self.batch._records():
             yield self._row(record)
+
+    def worst_first(self) -> Iterator[dict[str, Any]]:
+        """The rows as the index lists them, sorted on disk: failed (no score) first, then by score."""
+        query = ("SELECT record FROM final ORDER BY json_extract(record, '$.score') IS NOT NULL, "
+                 "json_extract(record, '$.score'), "
+                 "COALESCE(json_extract(record, '$.relative'), json_extract(record, '$.path'))")
+        for (record,) in self.batch.db.execute(query):
+            yield self._row(json.loads(record))
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):

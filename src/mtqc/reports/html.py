@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -152,14 +152,22 @@ def render_html(report: ArticleReport, report_id: str | None = None) -> str:
 
 
 def render_index(rows: Sequence[dict[str, Any]], title: str, signature: str, skipped: Sequence[str]) -> str:
+    """The batch index as one string (see `render_index_chunks`)."""
+    return "".join(render_index_chunks(rows, title, signature, skipped))
+
+
+def render_index_chunks(rows: Iterable[dict[str, Any]], title: str, signature: str, skipped: Sequence[str],
+                        worst_first: Callable[[], Iterable[dict[str, Any]]] | None = None) -> Iterator[str]:
     """The batch index: articles worst first, score histogram, flag counts, recurring problems.
 
     `rows` are summary.json article records plus `name` and a URL-encoded `html` link; the
     keys of `mtqc.reports.index.summary_row_extras` feed the type counts and recurring problems.
+    Rendered piece by piece, so an archive's index is written without holding the page (or,
+    with `worst_first` streaming sorted rows, the rows) in memory.
     """
     script = _script("_index.js.j2")
-    view = build_index_view(rows)
-    return _environment().get_template("index.html.j2").render(
+    view = build_index_view(rows, worst_first)
+    return _environment().get_template("index.html.j2").generate(
         view=view, title=title, signature=signature, skipped=skipped, csp=Markup(content_security_policy(script)),
         script=Markup(script),
     )

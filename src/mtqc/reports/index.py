@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from ..results import ArticleReport
 
@@ -87,7 +87,7 @@ class Bar:
 
 @dataclass(frozen=True)
 class IndexView:
-    rows: list[Mapping[str, Any]]
+    rows: Iterable[Mapping[str, Any]]  # worst first; may be a lazy stream (an archive's rows)
     histogram: list[Bar]
     histogram_max: int
     type_counts: list[tuple[str, int]]
@@ -104,42 +104,61 @@ def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, str]:
     return (0, 0.0, str(row.get("name"))) if score is None else (1, float(score), str(row.get("name")))
 
 
-def build_index_view(rows: Sequence[Mapping[str, Any]]) -> IndexView:
-    """Everything the index page shows, from the summary rows (each with `summary_row_extras` keys)."""
-    ordered = sorted(rows, key=_sort_key)
-    scores = [float(r["score"]) for r in ordered if r.get("score") is not None and not r.get("error")]
+def build_index_view(rows: Iterable[Mapping[str, Any]],
+                     worst_first: Callable[[], Iterable[Mapping[str, Any]]] | None = None) -> IndexView:
+    """Everything the index page shows, from the summary rows (each with `summary_row_extras` keys).
+
+    One pass over `rows` keeps counts and at most MAX_OCCURRENCES links per flagged phrase, never
+    the rows themselves. `worst_first`, when given, streams the rows again sorted worst first
+    (an archive sorts them on disk); otherwise they are sorted here, in memory.
+    """
+    if worst_first is None:
+        ordered = sorted(rows, key=_sort_key)
+        rows, worst_first = ordered, lambda: ordered
     counts = [0] * HISTOGRAM_BINS
-    for score in scores:
-        counts[min(HISTOGRAM_BINS - 1, max(0, int(score // (100 / HISTOGRAM_BINS))))] += 1
-    top = max(counts) if counts else 0
-    width, height = 36.0, 100.0
-    bars = [Bar(i * 10, i * 10 + 10, c, 30 + i * (width + 4), 10 + height - (height * c / top if top else 0),
-                height * c / top if top else 0) for i, c in enumerate(counts)]
+    checked = failed = suppressed = 0
     by_type: Counter[str] = Counter()
     found: dict[str, dict[str, Any]] = {}
-    for row in ordered:
-        if row.get("error"):
+    for row in rows:
+        suppressed += int(row.get("suppressed") or 0)
+        if row.get("error") or row.get("score") is None:
+            failed += bool(row.get("error"))
             continue
+        checked += 1
+        counts[min(HISTOGRAM_BINS - 1, max(0, int(float(row["score"]) // (100 / HISTOGRAM_BINS))))] += 1
         by_type.update({k: int(v) for k, v in (row.get("by_type") or {}).items()})
         for p in row.get("flagged_phrases") or ():
             if set(p.get("signals") or ()) <= STATISTICAL_SIGNALS:
                 continue
-            item = found.setdefault(p["key"], {"forms": Counter(), "types": set(), "rows": []})
+            item = found.setdefault(p["key"], {"forms": Counter(), "types": set(), "articles": 0, "occ": []})
             item["forms"][p["text"]] += 1
             item["types"].update(p.get("types") or ())
-            item["rows"].append((row, p.get("sentence")))
-    recurring = []
-    for key, item in found.items():
-        if len(item["rows"]) < 2:
-            continue
-        occ = tuple(Occurrence(str(r.get("name")), f"{r['html']}#s{s}" if s is not None else str(r["html"]))
-                    for r, s in item["rows"][:MAX_OCCURRENCES] if r.get("html"))
-        recurring.append(RecurringProblem(item["forms"].most_common(1)[0][0], key, tuple(sorted(item["types"])),
-                                          len(item["rows"]), occ))
+            item["articles"] += 1
+            if row.get("html") and len(item["occ"]) < MAX_OCCURRENCES:
+                s = p.get("sentence")
+                item["occ"].append(Occurrence(str(row.get("name")), f"{row['html']}#s{s}" if s is not None else str(row["html"])))
+    top = max(counts) if counts else 0
+    width, height = 36.0, 100.0
+    bars = [Bar(i * 10, i * 10 + 10, c, 30 + i * (width + 4), 10 + height - (height * c / top if top else 0),
+                height * c / top if top else 0) for i, c in enumerate(counts)]
+    recurring = [
+        RecurringProblem(item["forms"].most_common(1)[0][0], key, tuple(sorted(item["types"])), item["articles"],
+                         tuple(item["occ"]))
+        for key, item in found.items() if item["articles"] >= 2
+    ]
     recurring.sort(key=lambda p: (-p.articles, p.key))
     return IndexView(
-        rows=list(ordered), histogram=bars, histogram_max=top, type_counts=sorted(by_type.items(), key=lambda kv: -kv[1]),
-        recurring=recurring[:MAX_RECURRING], checked=len(scores),
-        failed=sum(1 for r in ordered if r.get("error")),
-        suppressed=sum(int(r.get("suppressed") or 0) for r in ordered), scores=scores,
+        rows=_Replay(worst_first), histogram=bars, histogram_max=top,
+        type_counts=sorted(by_type.items(), key=lambda kv: -kv[1]), recurring=recurring[:MAX_RECURRING],
+        checked=checked, failed=failed, suppressed=suppressed,
     )
+
+
+class _Replay:
+    """An iterable that asks for a fresh stream each time it is iterated (the template's loop)."""
+
+    def __init__(self, make: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
+        self._make = make
+
+    def __iter__(self) -> Any:
+        return iter(self._make())
