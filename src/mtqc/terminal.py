@@ -57,6 +57,8 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
             text = Text(f"{f.severity} {f.type}", style=_STYLE[f.severity])
             if f.probability is not None:
                 text.append(f" P({'major' if f.severity != 'minor' else 'error'})={f.probability:.2f}")
+                if f.severity != "minor" and s.p_error is not None:
+                    text.append(f" P(error)={s.p_error:.2f}")
             if f.span:
                 text.append(f" '{s.text[f.span[0]:f.span[1]]}'")
             if f.suggestion:
