@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 import mtqc
 from mtqc.atomic import HOST_TAG, TEMP_SUFFIX
-from mtqc.batch import plan_batch
+from mtqc.batch import ArchiveBatch
+from mtqc.sources import FolderSource
 from mtqc.cli import main
 from mtqc.errors import UsageError
 from mtqc.pipeline import Checker
@@ -288,7 +289,7 @@ def test_a_killed_batch_leaves_only_whole_reports_and_a_rerun_completes(tmp_path
 
 def test_plan_batch_maps_files_to_reports_under_articles(tmp_path: Path) -> None:
     src = _folder(tmp_path / "in", ["a.txt", "a.md"])
-    plan = plan_batch(src, tmp_path / "out")
-    assert plan.reports[src / "a.txt"] == (tmp_path / "out/articles/a.json", tmp_path / "out/articles/a.html")
-    assert plan.reports[src / "a.md"] == (tmp_path / "out/articles/a.md.json", tmp_path / "out/articles/a.md.html")
-    assert plan.summary_path == tmp_path / "out/summary.json" and plan.index_path == tmp_path / "out/index.html"
+    with ArchiveBatch(FolderSource(src, False), tmp_path / "out") as plan:
+        assert plan.report_paths(PurePosixPath("a.txt")) == (tmp_path / "out/articles/a.json", tmp_path / "out/articles/a.html")
+        assert plan.report_paths(PurePosixPath("a.md")) == (tmp_path / "out/articles/a.md.json", tmp_path / "out/articles/a.md.html")
+        assert plan.summary_path == tmp_path / "out/summary.json" and plan.index_path == tmp_path / "out/index.html"

@@ -13,21 +13,20 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Union
 from urllib.parse import quote
 
-from .atomic import (clean_stale_temps, ensure_writable_dir, temp_path_for, write_atomic, write_atomic_chunks)
+from .atomic import clean_stale_temps, ensure_writable_dir, temp_path_for, write_atomic_chunks
 from .errors import InputError, UsageError
 from .executors import INPUT, INTERNAL, INTERRUPTED, WRITE, Executor, InlineExecutor, Job, Outcome, WorkerInfo
 from .reports.html import render_index_chunks
 from .reports.index import summary_row_extras_from_json
-from .reports.naming import (BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, articles_dir_for, guard_outputs,
-                             plan_batch_relpaths, report_relpaths)
+from .reports.naming import BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_relpaths
 from .sources import FolderSource, JsonlSource, Skipped, Unit, is_mtqc_report, scan_articles
 
 if TYPE_CHECKING:
     from .pipeline import Checker
 
-__all__ = ["ArchiveBatch", "ArchiveResult", "BatchItem", "BatchPlan", "BatchProgress", "BatchResult", "INPUT",
+__all__ = ["ArchiveBatch", "ArchiveResult", "BatchItem", "BatchProgress", "BatchResult", "INPUT",
            "INTERNAL", "INTERRUPTED", "WRITE", "ProgressLog", "Skipped", "find_articles", "is_mtqc_report",
-           "plan_batch", "prepare_output", "run_batch", "scan_articles"]
+           "run_batch", "scan_articles"]
 
 Source = Union[FolderSource, JsonlSource]
 PROGRESS_LOG_EVERY_S = 30.0  # on a non-terminal, one progress line this often
@@ -743,28 +742,7 @@ class _Rows(Sequence[dict[str, Any]]):
         return self._row(json.loads(record))
 
 
-# ------------------------------------------------------------------ compatibility: an in-memory plan of one folder
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    """What a one-folder batch will read and write, decided (and checked for safety) before any work."""
-
-    directory: Path
-    out_dir: Path
-    articles: tuple[Path, ...]
-    relative: Mapping[Path, str]
-    reports: Mapping[Path, tuple[Path, Path]]  # article -> (JSON, HTML) report paths
-    reports_dir: Path  # where article reports go: OUTDIR/articles
-    skipped: tuple[Skipped, ...] = ()
-
-    @property
-    def summary_path(self) -> Path:
-        return self.out_dir / SUMMARY_NAME
-
-    @property
-    def index_path(self) -> Path:
-        return self.out_dir / INDEX_NAME
+# ------------------------------------------------------------------ one folder, in this process (tests, benchmarks)
 
 
 @dataclass(frozen=True)
@@ -787,47 +765,6 @@ class BatchResult:
 def find_articles(directory: Path) -> list[Path]:
     """The articles `scan_articles` finds in `directory`."""
     return scan_articles(directory)[0]
-
-
-def _relative(path: Path, directory: Path) -> PurePosixPath:
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(directory))
-    return PurePosixPath(Path(rel).as_posix()) if not rel.startswith("..") else PurePosixPath(path.name)
-
-
-def plan_batch(directory: Path, out_dir: Path, files: Sequence[Path] | None = None,
-               skipped: Sequence[Skipped] = ()) -> BatchPlan:
-    """Decide every report path of a one-folder batch in memory (`ArchiveBatch` does this streamed).
-
-    Raises:
-        InputError: `directory` is not a directory.
-        UsageError: a report would replace one of the articles (OUTDIR overlaps DIR that way).
-    """
-    if files is None:
-        found, found_skipped = scan_articles(directory)
-        files, skipped = found, [*skipped, *found_skipped]
-    relative: dict[Path, str] = {}
-    by_rel: dict[PurePosixPath, Path] = {}
-    for path in files:
-        rel = _relative(path, directory)
-        if rel in by_rel:
-            continue  # the same article listed twice is checked once
-        by_rel[rel] = path
-        relative[path] = str(rel)
-    same_folder = os.path.realpath(out_dir) == os.path.realpath(directory)
-    rel_plan = plan_batch_relpaths(list(by_rel), same_folder=same_folder)
-    reports = {path: (out_dir / rel_plan[rel][0], out_dir / rel_plan[rel][1]) for rel, path in by_rel.items()}
-    reports_dir = out_dir / articles_dir_for(list(by_rel))
-    plan = BatchPlan(directory, out_dir, tuple(by_rel.values()), relative, reports, reports_dir, tuple(skipped))
-    guard_outputs([*(p for pair in reports.values() for p in pair), plan.summary_path, plan.index_path], plan.articles)
-    return plan
-
-
-def prepare_output(plan: BatchPlan) -> None:
-    """Before the first article: prove OUTDIR is writable and remove temp files a killed run left."""
-    ensure_writable_dir(plan.out_dir)
-    ensure_writable_dir(plan.reports_dir)
-    clean_stale_temps(plan.out_dir)
-    clean_stale_temps(plan.reports_dir, recursive=True)
 
 
 def run_batch(checker: "Checker", directory: Path, out_dir: Path, *, recursive: bool = False, force: bool = False,
