@@ -10,6 +10,7 @@ import sys
 import time
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -293,3 +294,26 @@ def test_plan_batch_maps_files_to_reports_under_articles(tmp_path: Path) -> None
         assert plan.report_paths(PurePosixPath("a.txt")) == (tmp_path / "out/articles/a.json", tmp_path / "out/articles/a.html")
         assert plan.report_paths(PurePosixPath("a.md")) == (tmp_path / "out/articles/a.md.json", tmp_path / "out/articles/a.md.html")
         assert plan.summary_path == tmp_path / "out/summary.json" and plan.index_path == tmp_path / "out/index.html"
+
+
+def test_the_journal_is_never_an_empty_file_whatever_the_moment_of_a_kill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kill between creating summary.jsonl and writing its first line would leave an empty file; the
+    # first line therefore arrives by rename, and the file is only ever opened once it has content.
+    from mtqc import batch as batch_module
+
+    path = tmp_path / "summary.jsonl"
+    sizes_when_opened: list[int] = []
+    real_open = open
+
+    def watching_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if Path(file) == path:
+            sizes_when_opened.append(path.stat().st_size if path.exists() else -1)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(batch_module, "open", watching_open, raising=False)
+    journal = batch_module._Journal(path)
+    journal.append({"n": 1})
+    journal.append({"n": 2})
+    assert journal.close() == []
+    assert sizes_when_opened and min(sizes_when_opened) > 0
+    assert [json.loads(line)["n"] for line in path.read_text().splitlines()] == [1, 2]

@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Union
 from urllib.parse import quote
 
-from .atomic import clean_stale_temps, ensure_writable_dir, temp_path_for, write_atomic_chunks
-from .errors import InputError, UsageError
+from .atomic import clean_stale_temps, ensure_writable_dir, temp_path_for, write_atomic, write_atomic_chunks
+from .errors import InputError, ReportError, UsageError
 from .executors import INPUT, INTERNAL, INTERRUPTED, WRITE, Executor, InlineExecutor, Job, Outcome, WorkerInfo
 from .reports.html import render_index_chunks
 from .reports.index import summary_row_extras_from_json
@@ -649,22 +649,35 @@ class _Journal:
         self.error: str | None = None
         self.fh: Any = None
 
-    def _open(self) -> None:
+    def _open(self, first_line: bytes) -> bool:
+        """Open for appending; a new file gets its first line by rename, so no kill leaves it empty.
+
+        Returns whether `first_line` is already written.
+        """
+        if not self.path.exists():
+            write_atomic(self.path, first_line.decode("utf-8"))
+            self.fh = open(self.path, "ab")
+            return True
         self.fh = open(self.path, "a+b")
         self.fh.seek(0, os.SEEK_END)
         if self.fh.tell() > 0:
             self.fh.seek(-1, os.SEEK_END)
             if self.fh.read(1) != b"\n":
                 self.fh.write(b"\n")  # a line a kill cut short stays alone on its line
+        return False
 
     def append(self, record: Mapping[str, Any]) -> None:
         if self.error is not None:
             return
         try:
-            if self.fh is None:
-                self._open()
-            self.fh.write(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+            line = json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+            if self.fh is None and self._open(line):
+                return
+            self.fh.write(line)
             self.fh.flush()
+        except ReportError as exc:
+            self.error = str(exc)
+            self.close()
         except OSError as exc:  # a full disk: the batch goes on; a rerun rechecks what was not recorded
             self.error = f"{self.path} not written: {exc.strerror or exc}"
             self.close()
