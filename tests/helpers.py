@@ -1,16 +1,18 @@
 """Small helpers to run signals on text written in a test."""
 from __future__ import annotations
 
+from mtqc.engines.base import Engine
 from mtqc.engines.offline import OfflineEngine
 from mtqc.glossary import Glossary
 from mtqc.ingest import segment
 from mtqc.results import Flag
-from mtqc.signals import ArticleContext, Signal
+from mtqc.pipeline import build_context
+from mtqc.signals import Signal
 
 
-def run_signal(signal: Signal, text: str, glossary: Glossary | None = None) -> list[list[Flag]]:
-    article = segment(text)
-    ctx = ArticleContext(article, tuple(article.scored_segments), glossary or Glossary(), OfflineEngine())
+def run_signal(signal: Signal, text: str, glossary: Glossary | None = None, engine: Engine | None = None) -> list[list[Flag]]:
+    """The signal's flags per sentence, its context built as the pipeline builds it."""
+    ctx, _ = build_context(segment(text), glossary or Glossary(), engine or OfflineEngine(), [signal])
     return [list(o.flags) for o in signal.run(ctx)]
 
 

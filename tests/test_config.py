@@ -84,3 +84,12 @@ def test_any_value_is_read_into_range_or_refused(variable: str, value: str) -> N
         return
     assert 1 <= s.beams <= 16 and s.batch_size >= 1 and s.max_bytes >= 1 and (s.threads is None or s.threads >= 1)
     assert s.device == "auto" or s.device in ("cpu", "cuda") or s.device.startswith("cuda:")
+
+
+def test_device_option_takes_a_gpu_number_and_refuses_nonsense_in_one_line(tmp_path: Path) -> None:
+    assert load_settings(env={}, device="CUDA:1").device == "cuda:1"
+    article = tmp_path / "a.txt"
+    article.write_text("Officials said the budget for the new bridge would rise next year.\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(article), "--out", str(tmp_path), "--device", "cuda:x"])
+    assert result.exit_code == 2
+    assert "--device='cuda:x'" in result.stderr and len(result.stderr.strip().splitlines()) == 1

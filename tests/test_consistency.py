@@ -118,7 +118,13 @@ class BackTranslator(Engine):
 
     name = "stub"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.phrase_batches: list[list[str]] = []
+
     def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
+        if src == "en" and all(len(t.split()) <= 3 for t in texts):  # phrases, not the article's sentences
+            self.phrase_batches.append(list(texts))
         return ["perantau Indonesia" if ("emigrants" in t or "wanderers" in t) else t for t in texts]
 
     def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
@@ -128,11 +134,28 @@ class BackTranslator(Engine):
 def test_phrases_that_back_translate_to_one_term_are_one_concept() -> None:
     text = "Indonesian emigrants reached Perth. Officials met Indonesian wanderers on Monday. Indonesian emigrants asked for help."
     article = segment(text)
-    ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), BackTranslator(), (), ())
-    outputs = ConsistencySignal().run(ctx)
+    engine = BackTranslator()
+    outputs = run_signal(ConsistencySignal(), text, engine=engine)
     flagged = [(article.scored_segments[i].text[f.span[0]:f.span[1]], f.suggestion)
-               for i, o in enumerate(outputs) for f in o.flags]
+               for i, flags in enumerate(outputs) for f in flags]
     assert flagged == [("Indonesian wanderers", "Indonesian emigrants")]
+    # the phrases went to the engine in one batched call, made by the pipeline, not by the signal
+    assert engine.phrase_batches == [["Indonesian emigrants", "Indonesian wanderers"]]
+
+
+def test_the_consistency_signal_reads_phrase_outputs_from_its_context_and_calls_no_model() -> None:
+    text = "Indonesian emigrants reached Perth. Officials met Indonesian wanderers on Monday. Indonesian emigrants asked for help."
+    article = segment(text)
+    engine = BackTranslator()
+    signal = ConsistencySignal()
+    ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), engine, (), (),
+                         phrase_backtranslations={"Indonesian emigrants": "perantau Indonesia",
+                                                  "Indonesian wanderers": "perantau Indonesia"})
+    flagged = [f for o in signal.run(ctx) for f in o.flags]
+    assert [f.suggestion for f in flagged] == ["Indonesian emigrants"] and engine.phrase_batches == []
+    # without the outputs (not computed) the mechanism finds nothing, and still calls no model
+    bare = ArticleContext(article, tuple(article.scored_segments), Glossary(), engine, (), ())
+    assert [f for o in signal.run(bare) for f in o.flags] == [] and engine.phrase_batches == []
 
 
 def test_he_and_she_for_one_person() -> None:

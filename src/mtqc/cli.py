@@ -78,7 +78,7 @@ def _common_check_options(func: F) -> F:
                      help="Where models live [env MTQC_MODELS_DIR; default models/]."),
         click.option("--offline", is_flag=True, default=None, help="Never try to download models."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the translation cache."),
-        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+        click.option("--device", default=None, metavar="auto|cpu|cuda|cuda:N",
                      help="Device for neural engines [env MTQC_DEVICE; default auto]."),
         click.option("--threads", type=click.IntRange(1), default=None, help="CPU threads for neural engines."),
         click.option("--beams", type=click.IntRange(1, 16), default=None,

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, AbstractSet, Any, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Mapping, Sequence
 
 from .engines.base import Engine, SentenceAnnotation, TokenScores
+from .errors import EngineError
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -14,10 +15,25 @@ if TYPE_CHECKING:
 MODEL_OUTPUTS: tuple[str, ...] = ("backtranslations", "roundtrips", "likelihoods", "roundtrip_similarities",
                                   "lm_scores", "llm_annotations")
 
+# Outputs for phrases the signals ask for (`PhraseRequest`), keyed by phrase; also context fields.
+PHRASE_OUTPUTS: tuple[str, ...] = ("phrase_backtranslations", "phrase_embeddings")
+
+
+@dataclass(frozen=True)
+class PhraseRequest:
+    """Phrases (not whole sentences) a signal wants model outputs for, computed by the pipeline in one batch."""
+
+    translate: tuple[str, ...] = ()  # back-translated en->id, when the engine translates
+    embed: tuple[str, ...] = ()  # embedded with the sentence-embedding model, when installed
+
+    def __or__(self, other: "PhraseRequest") -> "PhraseRequest":
+        return PhraseRequest(tuple(dict.fromkeys(self.translate + other.translate)),
+                             tuple(dict.fromkeys(self.embed + other.embed)))
+
 
 @dataclass(frozen=True)
 class ModelOutputs:
-    """One value per sentence for each output, or None where it was not computed."""
+    """One value per sentence for each output (per phrase for the phrase outputs), or None where it was not computed."""
 
     backtranslations: tuple[str, ...] | None = None
     roundtrips: tuple[str, ...] | None = None
@@ -25,21 +41,25 @@ class ModelOutputs:
     roundtrip_similarities: tuple[float, ...] | None = None
     lm_scores: tuple["SentenceLogprob", ...] | None = None
     llm_annotations: tuple[SentenceAnnotation, ...] | None = None  # MQM errors from an annotating engine
+    phrase_backtranslations: Mapping[str, str] | None = None
+    phrase_embeddings: Mapping[str, tuple[float, ...]] | None = None
     usage: dict[str, Any] = field(default_factory=dict)  # what the article cost (the engine's accounting)
 
     def as_context_fields(self) -> dict[str, Any]:
         """Keyword arguments for `ArticleContext` (not `asdict`, which would unpack the scores)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in MODEL_OUTPUTS}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in MODEL_OUTPUTS + PHRASE_OUTPUTS}
 
 
 def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM | None" = None,
-                          cache: "Cache | None" = None, needs: AbstractSet[str] = frozenset(MODEL_OUTPUTS)
-                          ) -> ModelOutputs:
+                          cache: "Cache | None" = None, needs: AbstractSet[str] = frozenset(MODEL_OUTPUTS),
+                          phrases: PhraseRequest = PhraseRequest()) -> ModelOutputs:
     """Back-translate, round-trip, score and embed `texts`: one batched call per model.
 
     Back-translations and round trips are made whenever the engine translates (the report shows
     them); the others only when named in `needs` (the active signals' needs). An LLM engine
     also annotates MQM errors (`llm_annotations`), and reports what the article cost (`usage`).
+    `phrases` asked for by the signals are back-translated (engine permitting) and embedded
+    (when the embedding model is installed), each in one more batch.
     """
     texts = list(texts)  # empty: empty outputs, no model call (every batched call returns early)
     back = trip = likelihoods = similarities = lm_scores = annotations = None
@@ -58,4 +78,18 @@ def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM
             similarities = tuple(cosine_similarities(texts, list(trip), cache))
     if lm is not None and "lm_scores" in needs:
         lm_scores = tuple(lm.score(texts, cache))
-    return ModelOutputs(back, trip, likelihoods, similarities, lm_scores, annotations, engine.article_usage())
+    phrase_back: dict[str, str] | None = None
+    if engine.can_translate:
+        wanted = list(phrases.translate)
+        phrase_back = dict(zip(wanted, engine.translate(wanted, src="en", tgt="id"))) if wanted else {}
+    phrase_vectors: dict[str, tuple[float, ...]] | None = {}
+    if phrases.embed:
+        from .embeddings import embed
+
+        wanted = list(phrases.embed)
+        try:
+            phrase_vectors = {p: tuple(v) for p, v in zip(wanted, embed(wanted, cache))}
+        except EngineError:
+            phrase_vectors = None  # no sentence-embedding model installed: signals fall back
+    return ModelOutputs(back, trip, likelihoods, similarities, lm_scores, annotations,
+                        phrase_back, phrase_vectors, engine.article_usage())

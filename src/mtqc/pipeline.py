@@ -10,17 +10,30 @@ from .cache import Cache
 from .calibration import Calibration, calibrate_report, load_calibration
 from .config import Settings
 from .embeddings import embedding_model_label
-from .engines import EngineChoice, select_engine
+from .engines import Engine, EngineChoice, select_engine
 from .errors import EngineError, UsageError
 from .glossary import Glossary, load_glossaries
 from .ingest import Article, check_english, load_article, segment
 from .lm import CausalLM, load_lm
-from .model_outputs import compute_model_outputs
+from .model_outputs import ModelOutputs, PhraseRequest, compute_model_outputs
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
 from .signals import ANNOTATION_SIGNALS, BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
 from .signals.fluency import NgramFluencySignal
 from .signals.lm_fluency import LMFluencySignal
+
+
+def build_context(article: Article, glossary: Glossary, engine: Engine, signals: Sequence[Signal], *,
+                  lm: CausalLM | None = None, cache: Cache | None = None) -> tuple[ArticleContext, ModelOutputs]:
+    """The context `signals` read: every model output they need, computed batched over the article."""
+    scored = tuple(article.scored_segments)
+    texts = [s.text for s in scored]
+    phrases = PhraseRequest()
+    for signal in signals:
+        phrases |= signal.phrase_requests(texts, can_translate=engine.can_translate)
+    outputs = compute_model_outputs(texts, engine=engine, lm=lm, cache=cache,
+                                    needs={n for s in signals for n in s.needs}, phrases=phrases)
+    return ArticleContext(article, scored, glossary, engine, cache=cache, **outputs.as_context_fields()), outputs
 
 
 @dataclass
@@ -126,10 +139,8 @@ class Checker:
         scored = tuple(article.scored_segments)
         engine = self.engine_choice.engine
         # every model runs here, batched over the article; signals only read the outputs
-        outputs = compute_model_outputs([s.text for s in scored], engine=engine, lm=self.lm, cache=self.cache,
-                                        needs={n for s in self.active_signals for n in s.needs})
+        ctx, outputs = build_context(article, self.glossary, engine, self.active_signals, lm=self.lm, cache=self.cache)
         backtranslations, roundtrips = outputs.backtranslations, outputs.roundtrips
-        ctx = ArticleContext(article, scored, self.glossary, engine, cache=self.cache, **outputs.as_context_fields())
 
         values: list[dict[str, float]] = [{} for _ in scored]
         flags: list[list[Flag]] = [[] for _ in scored]

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Mapping
+from typing import ClassVar, Mapping, Sequence
 
 from ..cache import Cache
 from ..engines import Engine, SentenceAnnotation, TokenScores
 from ..glossary import Glossary
 from ..ingest import Article, Segment
 from ..lm import SentenceLogprob
+from ..model_outputs import PhraseRequest
 from ..results import Flag
 
 
@@ -33,6 +34,9 @@ class ArticleContext:
     roundtrip_similarities: tuple[float, ...] | None = None  # MiniLM cosine of sentence and round trip
     lm_scores: tuple[SentenceLogprob, ...] | None = None  # per-token LM log-probabilities
     llm_annotations: tuple[SentenceAnnotation, ...] | None = None  # MQM errors from an LLM engine, spans verified
+    # outputs for the phrases signals asked for (`Signal.phrase_requests`); None: not computed
+    phrase_backtranslations: Mapping[str, str] | None = None
+    phrase_embeddings: Mapping[str, tuple[float, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,14 @@ class Signal(ABC):
         if unknown:
             raise ValueError(f"{self.name}: unknown thresholds {sorted(unknown)}; known: {sorted(self.THRESHOLDS)}")
         self.thresholds = {**self.THRESHOLDS, **thresholds}
+
+    def phrase_requests(self, texts: Sequence[str], *, can_translate: bool) -> PhraseRequest:
+        """Phrases of the article's sentences (`texts`) this signal will read model outputs for.
+
+        The pipeline computes them batched with the sentences' outputs and puts them in the
+        context (`phrase_backtranslations`, `phrase_embeddings`); by default none.
+        """
+        return PhraseRequest()
 
     def missing(self, ctx: ArticleContext) -> list[str]:
         """The model outputs this signal reads that `ctx` lacks."""

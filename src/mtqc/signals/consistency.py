@@ -22,13 +22,12 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
-from ..errors import EngineError
 from ..glossary import _term_pattern
 from ..lexicon import zipf_en, zipf_id
 from ..results import Flag
-from .base import ArticleContext, Signal, SignalOutput
+from .base import ArticleContext, PhraseRequest, Signal, SignalOutput
 
 
 @dataclass(frozen=True)
@@ -284,27 +283,29 @@ class ConsistencySignal(Signal):
 
     # -- noun phrases for one entity -----------------------------------------------------------
 
-    def _entity_phrases(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
-        families = {e: by_head for e, by_head in _entity_variants(texts).items() if len(by_head) >= 2}
-        if not ctx.engine.can_translate:
-            # embeddings only compare renderings that each recur: skip loading the model when none do
+    def _entity_families(self, texts: Sequence[str], can_translate: bool) -> dict[str, dict[str, list[Mention]]]:
+        families = {e: by_head for e, by_head in _entity_variants(list(texts)).items() if len(by_head) >= 2}
+        if not can_translate:
+            # embeddings only compare renderings that each recur: ask for none when none do
             min_repeats = self.thresholds["min_repeats"]
             families = {e: b for e, b in families.items() if sum(len(m) >= min_repeats for m in b.values()) >= 2}
-        # one model call for all families: back-translations, else embeddings of phrases and heads
-        phrases = sorted({by_head[h][0].text for by_head in families.values() for h in by_head})
-        back: dict[str, str] = {}
-        if ctx.engine.can_translate and phrases:
-            back = {p: re.sub(r"\W+", " ", t).strip().lower()
-                    for p, t in zip(phrases, ctx.engine.translate(phrases, src="en", tgt="id"))}
-        vectors: dict[str, list[float]] = {}
-        if phrases:
-            from ..embeddings import embed
+        return families
 
-            heads = sorted({h for by_head in families.values() for h in by_head})
-            try:
-                vectors = dict(zip(phrases + heads, embed(phrases + heads, ctx.cache)))
-            except EngineError:
-                pass  # no sentence-embedding model installed: the other mechanisms still run
+    def phrase_requests(self, texts: Sequence[str], *, can_translate: bool) -> PhraseRequest:
+        """Entity phrases to back-translate (engine permitting) and, with their heads, to embed."""
+        families = self._entity_families(texts, can_translate)
+        phrases = tuple(sorted({by_head[h][0].text for by_head in families.values() for h in by_head}))
+        heads = tuple(sorted({h for by_head in families.values() for h in by_head}))
+        if not phrases:
+            return PhraseRequest()
+        return PhraseRequest(translate=phrases if can_translate else (), embed=phrases + heads)
+
+    def _entity_phrases(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
+        families = self._entity_families(texts, ctx.engine.can_translate)
+        # the pipeline computed the phrases' outputs (see `phrase_requests`); missing ones count as absent
+        translated = ctx.phrase_backtranslations or {}
+        back = {p: re.sub(r"\W+", " ", t).strip().lower() for p, t in translated.items()}
+        vectors: Mapping[str, Sequence[float]] = ctx.phrase_embeddings or {}
         out: list[tuple[int, Flag]] = []
         for by_head in families.values():
             for group in self._same_concept_groups(sorted(by_head), by_head, back, vectors):
@@ -327,16 +328,19 @@ class ConsistencySignal(Signal):
         return out
 
     def _same_concept_groups(self, heads: list[str], by_head: dict[str, list[Mention]], back: dict[str, str],
-                             vectors: dict[str, list[float]]) -> list[list[str]]:
+                             vectors: Mapping[str, Sequence[float]]) -> list[list[str]]:
         if back:
             # the strongest evidence: the phrases go back to one Indonesian term
             groups: dict[str, list[str]] = defaultdict(list)
             for head in heads:
-                groups[back[by_head[head][0].text]].append(head)
+                translation = back.get(by_head[head][0].text)
+                if translation:
+                    groups[translation].append(head)
             found = [g for g in groups.values() if len(g) > 1]
             if found:
                 return found
-        repeated = [h for h in heads if len(by_head[h]) >= self.thresholds["min_repeats"]]
+        repeated = [h for h in heads if len(by_head[h]) >= self.thresholds["min_repeats"]
+                    and h in vectors and by_head[h][0].text in vectors]
         if len(repeated) < 2 or not vectors:
             return []
 
