@@ -7,6 +7,8 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtqc.config import load_settings
 from mtqc.pipeline import Checker
@@ -83,3 +85,39 @@ def test_summary_rows_and_index_views(checker: Checker) -> None:
 
 def test_phrase_keys_ignore_case_spacing_quotes_and_a_leading_the() -> None:
     assert phrase_key("The  Media\u2019s Crew,") == phrase_key("media's crew") == "media's crew"
+
+
+_phrase_adds = st.lists(st.tuples(
+    st.sampled_from(["media crew", "the escape", "north wing", "a"]),  # keys
+    st.sampled_from(["Media crew", "media crew", "the Escape"]),  # forms
+    st.lists(st.sampled_from(["terminology", "fluency", "consistency"]), max_size=2).map(tuple),
+    st.text(max_size=5), st.one_of(st.none(), st.text(max_size=8)),
+), max_size=80)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_phrase_adds)
+def test_the_archive_phrase_tally_on_disk_lists_what_the_one_in_memory_lists(adds: list) -> None:
+    import sqlite3
+
+    from mtqc.reports import index as index_module
+
+    memory, disk = index_module.PhraseTally(), index_module.SqlitePhraseTally(sqlite3.connect(":memory:"))
+    for add in adds:
+        memory.add(*add)
+        disk.add(*add)
+    assert disk.recurring(3) == memory.recurring(3)
+    assert disk.recurring(index_module.MAX_RECURRING) == memory.recurring(index_module.MAX_RECURRING)
+
+
+def test_the_phrase_tally_keeps_at_most_max_occurrences_links_but_counts_every_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from mtqc.reports import index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_OCCURRENCES", 3)
+    for tally in (index_module.PhraseTally(), index_module.SqlitePhraseTally(sqlite3.connect(":memory:"))):
+        for i in range(7):
+            tally.add("media crew", "media crew", ("terminology",), f"a{i}.txt", f"a{i}.html#s1")
+        [problem] = tally.recurring(10)
+        assert problem.articles == 7 and [o.name for o in problem.occurrences] == ["a0.txt", "a1.txt", "a2.txt"]

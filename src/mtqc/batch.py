@@ -17,7 +17,7 @@ from .atomic import clean_stale_temps, ensure_writable_dir, temp_path_for, write
 from .errors import InputError, ReportError, UsageError
 from .executors import INPUT, INTERNAL, INTERRUPTED, WRITE, Executor, InlineExecutor, Job, Outcome, WorkerInfo
 from .reports.html import render_index_chunks
-from .reports.index import summary_row_extras_from_json
+from .reports.index import SqlitePhraseTally, summary_row_extras_from_json
 from .reports.naming import BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_relpaths
 from .sources import FolderSource, JsonlSource, Skipped, Unit, is_mtqc_report, scan_articles
 
@@ -619,7 +619,8 @@ class ArchiveBatch:
             notices = list(info.notes) + [f"Skipped {s}" for s in self.skipped()]
             rows = _Rows(self)
             write_atomic_chunks(self.index_path, render_index_chunks(rows, str(self.input_path), info.signature, notices,
-                                                                     worst_first=rows.worst_first))
+                                                                     worst_first=rows.worst_first,
+                                                                     tally=SqlitePhraseTally(db)))
         except Exception as exc:
             errors.append(f"{self.index_path} not written: {exc}")
         failures = tuple(BatchItem.from_record(json.loads(r), self.out_dir) for (r,) in db.execute(

@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..atomic import write_atomic
 from ..results import ArticleReport, Flag, SentenceResult
-from .index import build_index_view
+from .index import PhraseTally, build_index_view
 
 
 @dataclass(frozen=True)
@@ -157,16 +157,18 @@ def render_index(rows: Sequence[dict[str, Any]], title: str, signature: str, ski
 
 
 def render_index_chunks(rows: Iterable[dict[str, Any]], title: str, signature: str, skipped: Sequence[str],
-                        worst_first: Callable[[], Iterable[dict[str, Any]]] | None = None) -> Iterator[str]:
+                        worst_first: Callable[[], Iterable[dict[str, Any]]] | None = None,
+                        tally: PhraseTally | None = None) -> Iterator[str]:
     """The batch index: articles worst first, score histogram, flag counts, recurring problems.
 
     `rows` are summary.json article records plus `name` and a URL-encoded `html` link; the
     keys of `mtqc.reports.index.summary_row_extras` feed the type counts and recurring problems.
     Rendered piece by piece, so an archive's index is written without holding the page (or,
-    with `worst_first` streaming sorted rows, the rows) in memory.
+    with `worst_first` streaming sorted rows, the rows) in memory; `tally` holds the flagged
+    phrases (on disk for an archive).
     """
     script = _script("_index.js.j2")
-    view = build_index_view(rows, worst_first)
+    view = build_index_view(rows, worst_first, tally)
     return _environment().get_template("index.html.j2").generate(
         view=view, title=title, signature=signature, skipped=skipped, csp=Markup(content_security_policy(script)),
         script=Markup(script),

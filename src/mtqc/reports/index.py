@@ -1,7 +1,9 @@
 """The batch index's data: per-article summary extras, and the folder-wide views built from them."""
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -104,13 +106,88 @@ def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, str]:
     return (0, 0.0, str(row.get("name"))) if score is None else (1, float(score), str(row.get("name")))
 
 
+class PhraseTally:
+    """Flagged phrases across a folder: per phrase its forms, types, article count and first links.
+
+    Held in memory; `SqlitePhraseTally` keeps the same on disk for an archive, whose distinct
+    phrases grow with its size.
+    """
+
+    def __init__(self) -> None:
+        self._found: dict[str, dict[str, Any]] = {}
+
+    def add(self, key: str, text: str, types: tuple[str, ...], name: str, href: str | None) -> None:
+        """One article's flagged phrase (each article adds a phrase once)."""
+        item = self._found.setdefault(key, {"forms": Counter(), "types": set(), "articles": 0, "occ": []})
+        item["forms"][text] += 1
+        item["types"].update(types)
+        item["articles"] += 1
+        if href is not None and len(item["occ"]) < MAX_OCCURRENCES:
+            item["occ"].append(Occurrence(name, href))
+
+    def recurring(self, limit: int) -> list[RecurringProblem]:
+        """Phrases flagged in two articles or more, most widespread first (ties by key), at most `limit`."""
+        found = [
+            RecurringProblem(item["forms"].most_common(1)[0][0], key, tuple(sorted(item["types"])), item["articles"],
+                             tuple(item["occ"]))
+            for key, item in self._found.items() if item["articles"] >= 2
+        ]
+        found.sort(key=lambda p: (-p.articles, p.key))
+        return found[:limit]
+
+
+class SqlitePhraseTally(PhraseTally):
+    """The same tally in SQLite tables of `db` (created here), so memory stays flat in the archive's size."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        db.executescript("""
+            DROP TABLE IF EXISTS phrase; DROP TABLE IF EXISTS phrase_form; DROP TABLE IF EXISTS phrase_occ;
+            CREATE TABLE phrase (key TEXT PRIMARY KEY, articles INTEGER, types TEXT);
+            CREATE TABLE phrase_form (key TEXT, form TEXT, n INTEGER, first INTEGER, PRIMARY KEY (key, form));
+            CREATE TABLE phrase_occ (key TEXT, seq INTEGER, name TEXT, href TEXT);
+            CREATE INDEX phrase_occ_key ON phrase_occ (key, seq);
+        """)
+        self._seq = 0
+
+    def add(self, key: str, text: str, types: tuple[str, ...], name: str, href: str | None) -> None:
+        self._seq += 1
+        db = self.db
+        found = db.execute("SELECT articles, types FROM phrase WHERE key = ?", (key,)).fetchone()
+        if found is None:
+            db.execute("INSERT INTO phrase VALUES (?, 1, ?)", (key, json.dumps(sorted(set(types)))))
+            occurrences = 0
+        else:
+            merged = sorted(set(json.loads(found[1])) | set(types))
+            db.execute("UPDATE phrase SET articles = articles + 1, types = ? WHERE key = ?", (json.dumps(merged), key))
+            occurrences = db.execute("SELECT COUNT(*) FROM phrase_occ WHERE key = ?", (key,)).fetchone()[0]
+        db.execute("INSERT INTO phrase_form VALUES (?, ?, 1, ?) ON CONFLICT (key, form) DO UPDATE SET n = n + 1",
+                   (key, text, self._seq))
+        if href is not None and occurrences < MAX_OCCURRENCES:
+            db.execute("INSERT INTO phrase_occ VALUES (?, ?, ?, ?)", (key, self._seq, name, href))
+
+    def recurring(self, limit: int) -> list[RecurringProblem]:
+        out = []
+        for key, articles, types in self.db.execute(
+                "SELECT key, articles, types FROM phrase WHERE articles >= 2 ORDER BY articles DESC, key LIMIT ?",
+                (limit,)).fetchall():
+            # the most frequent form; a tie goes to the one seen first, as Counter.most_common does
+            form = self.db.execute("SELECT form FROM phrase_form WHERE key = ? ORDER BY n DESC, first LIMIT 1",
+                                   (key,)).fetchone()[0]
+            occ = tuple(Occurrence(n, h) for n, h in self.db.execute(
+                "SELECT name, href FROM phrase_occ WHERE key = ? ORDER BY seq", (key,)))
+            out.append(RecurringProblem(form, key, tuple(json.loads(types)), articles, occ))
+        return out
+
+
 def build_index_view(rows: Iterable[Mapping[str, Any]],
-                     worst_first: Callable[[], Iterable[Mapping[str, Any]]] | None = None) -> IndexView:
+                     worst_first: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
+                     tally: PhraseTally | None = None) -> IndexView:
     """Everything the index page shows, from the summary rows (each with `summary_row_extras` keys).
 
-    One pass over `rows` keeps counts and at most MAX_OCCURRENCES links per flagged phrase, never
-    the rows themselves. `worst_first`, when given, streams the rows again sorted worst first
-    (an archive sorts them on disk); otherwise they are sorted here, in memory.
+    One pass over `rows` keeps counts, and the flagged phrases in `tally` (in memory unless one
+    on disk is given), never the rows themselves. `worst_first`, when given, streams the rows
+    again sorted worst first (an archive sorts them on disk); otherwise they are sorted here, in memory.
     """
     if worst_first is None:
         ordered = sorted(rows, key=_sort_key)
@@ -118,7 +195,7 @@ def build_index_view(rows: Iterable[Mapping[str, Any]],
     counts = [0] * HISTOGRAM_BINS
     checked = failed = suppressed = 0
     by_type: Counter[str] = Counter()
-    found: dict[str, dict[str, Any]] = {}
+    tally = tally if tally is not None else PhraseTally()
     for row in rows:
         suppressed += int(row.get("suppressed") or 0)
         if row.get("error") or row.get("score") is None:
@@ -130,26 +207,16 @@ def build_index_view(rows: Iterable[Mapping[str, Any]],
         for p in row.get("flagged_phrases") or ():
             if set(p.get("signals") or ()) <= STATISTICAL_SIGNALS:
                 continue
-            item = found.setdefault(p["key"], {"forms": Counter(), "types": set(), "articles": 0, "occ": []})
-            item["forms"][p["text"]] += 1
-            item["types"].update(p.get("types") or ())
-            item["articles"] += 1
-            if row.get("html") and len(item["occ"]) < MAX_OCCURRENCES:
-                s = p.get("sentence")
-                item["occ"].append(Occurrence(str(row.get("name")), f"{row['html']}#s{s}" if s is not None else str(row["html"])))
+            s = p.get("sentence")
+            href = None if not row.get("html") else f"{row['html']}#s{s}" if s is not None else str(row["html"])
+            tally.add(p["key"], p["text"], tuple(p.get("types") or ()), str(row.get("name")), href)
     top = max(counts) if counts else 0
     width, height = 36.0, 100.0
     bars = [Bar(i * 10, i * 10 + 10, c, 30 + i * (width + 4), 10 + height - (height * c / top if top else 0),
                 height * c / top if top else 0) for i, c in enumerate(counts)]
-    recurring = [
-        RecurringProblem(item["forms"].most_common(1)[0][0], key, tuple(sorted(item["types"])), item["articles"],
-                         tuple(item["occ"]))
-        for key, item in found.items() if item["articles"] >= 2
-    ]
-    recurring.sort(key=lambda p: (-p.articles, p.key))
     return IndexView(
         rows=_Replay(worst_first), histogram=bars, histogram_max=top,
-        type_counts=sorted(by_type.items(), key=lambda kv: -kv[1]), recurring=recurring[:MAX_RECURRING],
+        type_counts=sorted(by_type.items(), key=lambda kv: -kv[1]), recurring=tally.recurring(MAX_RECURRING),
         checked=checked, failed=failed, suppressed=suppressed,
     )
 
