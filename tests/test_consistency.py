@@ -233,3 +233,24 @@ def test_joined_and_split_forms_of_any_invented_name(first: str, second: str, ot
     if other.lower() != second.lower():
         near_miss = f"{first} {second} opened an office. {first} {other} hired staff. {first} {second} grew."
         assert _flags(near_miss) == []
+
+
+def test_the_premodified_rendering_is_suggested_over_the_calqued_order_even_when_rarer() -> None:
+    # a group of people calqued head-first ("the exiles of Ruritania", "Ruritania's exiles") three times,
+    # and named as English names a group ("Ruritanian refugees") twice: the calques are the ones to fix
+    text = ("Ruritanian refugees reached the coast on Monday. Officials said the exiles of Ruritania need tents. "
+            "Ruritania's exiles worry the navy. Aid groups met Ruritanian refugees in the camps. "
+            "The exiles of Ruritania stayed through the week.")
+    flagged = _flags(text)
+    assert {t for t, _ in flagged} == {"the exiles of Ruritania", "Ruritania's exiles", "The exiles of Ruritania"}
+    assert {s for _, s in flagged} == {"Ruritanian refugees"}
+    # both renderings premodified: the minority is flagged, as before
+    both_natural = text.replace("the exiles of Ruritania", "Ruritanian exiles").replace("Ruritania's exiles", "Ruritanian exiles")
+    both_natural = both_natural.replace("The exiles of Ruritania", "Ruritanian exiles")
+    assert {s for _, s in _flags(both_natural)} <= {"Ruritanian exiles"}
+
+
+@pytest.mark.parametrize(("place", "demonym"), [("Ruritania", "Ruritanian"), ("Zembla", "Zemblan")])
+def test_a_demonym_is_not_a_spelling_variant_of_its_place(place: str, demonym: str) -> None:
+    assert not _one_char_variant(place, demonym) and not _one_char_variant(demonym, place)
+    assert _flags(f"{demonym} farmers met in {place} on Monday. The {demonym} harvest was poor in {place}.") == []

@@ -80,6 +80,9 @@ def _one_char_variant(a: str, b: str) -> bool:
         return True
     if abs(len(a) - len(b)) != 1 or min(len(a), len(b)) < 4:
         return False
+    short, long_ = sorted((a, b), key=len)
+    if long_ == short + "n" and short.endswith("a"):
+        return False  # a place and its demonym ("Papua", "Papuan"), not one name spelled two ways
     ops = [op for op in SequenceMatcher(None, a, b).get_opcodes() if op[0] != "equal"]
     return len(ops) == 1 and ops[0][0] in ("insert", "delete") and max(ops[0][2] - ops[0][1], ops[0][4] - ops[0][3]) == 1
 
@@ -314,8 +317,7 @@ class ConsistencySignal(Signal):
                 if wrong_hint:  # the glossary knows this concept: every rendering but the preferred one is off
                     to_flag, suggestion = list(group), wrong_hint
                 else:
-                    to_flag = _minority(counts, sorted(group, key=lambda h: counts[h]))
-                    suggestion = by_head[counts.most_common(1)[0][0]][0].text
+                    to_flag, suggestion = self._against_calques(group, by_head, counts)
                 for head in to_flag:
                     others = "', '".join(sorted({by_head[h][0].text for h in group if h != head}))
                     for m in by_head[head]:
@@ -326,6 +328,25 @@ class ConsistencySignal(Signal):
                             suggestion,
                         )
         return out
+
+    @staticmethod
+    def _against_calques(group: list[str], by_head: dict[str, list[Mention]],
+                         counts: Counter[str]) -> tuple[list[str], str]:
+        """Renderings to flag and the suggestion, for one concept the glossary does not know.
+
+        Indonesian puts the modifier after its head ("pengungsi Suriah"), and MT often keeps that
+        order as "the refugees of Syria" or "Syria's refugees"; English names a group of people
+        with the modifier first ("Syrian refugees"). So where some renderings are premodified and
+        others are of-/possessive forms, the latter are flagged whatever their count, and the
+        commonest premodified rendering is suggested. Otherwise the minority is flagged.
+        """
+        natural = [h for h in group if not any(_is_calque_order(m.text) for m in by_head[h])]
+        calqued = [h for h in group if h not in natural]
+        if natural and calqued:
+            best = max(natural, key=lambda h: (counts[h], -natural.index(h)))
+            return calqued, by_head[best][0].text
+        return (_minority(counts, sorted(group, key=lambda h: counts[h])),
+                by_head[counts.most_common(1)[0][0]][0].text)
 
     def _same_concept_groups(self, heads: list[str], by_head: dict[str, list[Mention]], back: dict[str, str],
                              vectors: Mapping[str, Sequence[float]]) -> list[list[str]]:
@@ -432,6 +453,14 @@ def _drop_overlaps(mentions: list[Mention]) -> list[Mention]:
             continue
         kept.append(m)
     return kept
+
+
+_CALQUE_ORDER = re.compile(r"^(?:the\s+)?[a-z]+\s+of\s|['\u2019]s\s", re.IGNORECASE)
+
+
+def _is_calque_order(phrase: str) -> bool:
+    """'the escape of Ruritania', "Ruritania's escape": head before modifier, as in Indonesian."""
+    return bool(_CALQUE_ORDER.search(phrase))
 
 
 def _demonym_base(word: str) -> str:
