@@ -61,3 +61,22 @@ def test_batch_failures_naming_files_with_markup(tmp_path: Path) -> None:
     (src / "empty][bold].txt").write_text("", encoding="utf-8")
     code, _, stderr = _run("batch", str(src), "--out", str(tmp_path / "out"), "--engine", "offline")
     assert code == 2 and "in[/empty][bold].txt" in stderr and "Traceback" not in stderr
+
+
+def test_weak_picks_of_one_kind_share_a_line_and_every_flag_keeps_its_probability() -> None:
+    text = "The council the budget yesterday approve was after long debate with members many of town."
+    words = ["council the", "yesterday approve", "was after", "debate with", "members many", "of town"]
+    picks = tuple(Flag("fluency", "major", (text.index(w), text.index(w) + len(w)), "rare pair", None, "fluency",
+                       probability=0.41) for w in words)
+    term = Flag("terminology", "minor", (4, 11), "term", "city council", "terminology", probability=0.9)
+    sentence = SentenceResult(0, text, 0, len(text), True, flags=(*picks, term), p_error=0.9, p_major=0.41)
+    report = ArticleReport("0", "a.txt", "offline", 90.0, Signature("0", "offline", (), (), (), (), ()), (sentence,),
+                           word_count=16, score_method="expected-penalty")
+    console = Console(record=True, width=500, color_system=None)
+    print_summary(report, console)
+    lines = [line for line in console.export_text().splitlines() if "fluency" in line or "terminology" in line]
+    fluency = [line for line in lines if "major fluency" in line]
+    assert len(fluency) == 1  # six weak picks on one line, not six lines
+    assert "P(major)=0.41 P(error)=0.90" in fluency[0] and "'council the'" in fluency[0] and "(+2 more)" in fluency[0]
+    assert "'members many'" not in fluency[0]
+    assert any("minor terminology P(error)=0.90 'council' → city council" in line for line in lines)

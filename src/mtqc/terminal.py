@@ -52,20 +52,44 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
     table.add_column("sentence", ratio=3)
     table.add_column("flags", ratio=2)
     for s in flagged:
-        lines = []
-        for f in s.flags:
-            text = Text(f"{f.severity} {f.type}", style=_STYLE[f.severity])
-            if f.probability is not None:
-                text.append(f" P({'major' if f.severity != 'minor' else 'error'})={f.probability:.2f}")
-                if f.severity != "minor" and s.p_error is not None:
-                    text.append(f" P(error)={s.p_error:.2f}")
-            if f.span:
-                text.append(f" '{s.text[f.span[0]:f.span[1]]}'")
-            if f.suggestion:
-                text.append(f" → {f.suggestion}", style="green")
-            lines.append(text)
-        table.add_row(str(s.index), Text(s.text), Text("\n").join(lines))
+        table.add_row(str(s.index), Text(s.text), Text("\n").join(_flag_lines(s)))
     console.print(table)
+
+
+MAX_SPANS_PER_LINE = 4
+
+
+def _flag_lines(s: SentenceResult) -> list[Text]:
+    """A sentence's flags, one line per flag with a suggestion; flags of one kind without one
+    (the fluency signal's word pairs) share a line, so five weak picks do not read as five errors."""
+    lines: list[Text] = []
+    shared: dict[tuple[str, str, float | None], list[str]] = {}
+    for f in s.flags:
+        span = s.text[f.span[0]:f.span[1]] if f.span else None
+        if span is not None and not f.suggestion:
+            shared.setdefault((f.severity, f.type, f.probability), []).append(f"'{span}'")
+            continue
+        text = _flag_head(f.severity, f.type, f.probability, s.p_error)
+        if span is not None:
+            text.append(f" '{span}'")
+        if f.suggestion:
+            text.append(f" → {f.suggestion}", style="green")
+        lines.append(text)
+    for (severity, type_, probability), spans in shared.items():
+        text = _flag_head(severity, type_, probability, s.p_error)
+        more = len(spans) - MAX_SPANS_PER_LINE
+        text.append(" " + ", ".join(spans[:MAX_SPANS_PER_LINE]) + (f" (+{more} more)" if more > 0 else ""))
+        lines.append(text)
+    return lines
+
+
+def _flag_head(severity: str, type_: str, probability: float | None, p_error: float | None) -> Text:
+    text = Text(f"{severity} {type_}", style=_STYLE[severity])
+    if probability is not None:  # the flag's own probability: P(major) for a major flag, else P(error)
+        text.append(f" P({'major' if severity != 'minor' else 'error'})={probability:.2f}")
+        if severity != "minor" and p_error is not None:
+            text.append(f" P(error)={p_error:.2f}")
+    return text
 
 
 def llm_usage_line(u: dict) -> str:
