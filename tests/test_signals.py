@@ -13,7 +13,7 @@ from .helpers import flagged_texts, run_signal
 
 
 def test_registry_names_every_signal_once() -> None:
-    assert set(SIGNALS) == {"untranslated", "terminology", "fluency", "mechanics", "consistency", "roundtrip", "likelihood", "lm_fluency", "llm_mqm"}
+    assert set(SIGNALS) == {"untranslated", "terminology", "fluency", "mechanics", "consistency", "pronouns", "roundtrip", "likelihood", "lm_fluency", "llm_mqm"}
     assert all(cls.name == name for name, cls in SIGNALS.items())
 
 

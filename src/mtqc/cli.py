@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from . import __version__
+from .calibration import DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE
 from .config import Settings, load_settings, parse_price
 from .engines import ENGINE_NAMES
 from .errors import InputError, MtqcError, UsageError
@@ -357,9 +358,9 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
 @click.option("--out", "out_path", type=click.Path(path_type=Path), required=True, help="Calibration file to write.")
 @click.option("--name", default=None, help="Name recorded in the file and in report signatures [default: the file stem].")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--max-false-flag-rate", type=click.FloatRange(0.0, 1.0), default=0.20, show_default=True,
+@click.option("--max-false-flag-rate", type=click.FloatRange(0.0, 1.0), default=DEFAULT_MAX_FALSE_FLAG_RATE, show_default=True,
               help="Flag threshold: at most this share of clean sentences flagged (out of fold).")
-@click.option("--major-precision", type=click.FloatRange(0.0, 1.0), default=0.90, show_default=True,
+@click.option("--major-precision", type=click.FloatRange(0.0, 1.0), default=DEFAULT_MAJOR_PRECISION, show_default=True,
               help="Major threshold: at least this share of major-flagged sentences really erroneous (out of fold).")
 @_common_check_options
 @handle_errors

@@ -8,6 +8,7 @@ from .likelihood import LikelihoodSignal
 from .llm_mqm import LlmMqmSignal
 from .lm_fluency import LMFluencySignal
 from .mechanics import MechanicsSignal
+from .pronouns import PronounSignal
 from .roundtrip import RoundTripSignal
 from .terminology import TerminologySignal
 from .untranslated import UntranslatedSignal
@@ -15,14 +16,14 @@ from .untranslated import UntranslatedSignal
 SIGNALS: dict[str, type[Signal]] = {
     cls.name: cls
     for cls in (
-        UntranslatedSignal, TerminologySignal, NgramFluencySignal, MechanicsSignal, ConsistencySignal,
+        UntranslatedSignal, TerminologySignal, NgramFluencySignal, MechanicsSignal, ConsistencySignal, PronounSignal,
         RoundTripSignal, LikelihoodSignal, LMFluencySignal, LlmMqmSignal,
     )
 }
 
 # Every registered signal is built with no arguments (SIGNALS[name]()); model outputs reach it
 # through ArticleContext, computed by the pipeline. Signals that need nothing but the text:
-OFFLINE_SIGNALS: tuple[str, ...] = ("untranslated", "terminology", "fluency", "mechanics", "consistency")
+OFFLINE_SIGNALS: tuple[str, ...] = ("untranslated", "terminology", "fluency", "mechanics", "consistency", "pronouns")
 BACKTRANSLATION_SIGNALS: tuple[str, ...] = ("roundtrip", "likelihood")
 ANNOTATION_SIGNALS: tuple[str, ...] = ("llm_mqm",)  # run when the engine annotates errors (--engine llm)
 
