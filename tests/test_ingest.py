@@ -277,3 +277,24 @@ def test_a_cut_off_tail_after_the_closing_disclaimer_is_not_scored() -> None:
     # a disclaimer-like sentence before the last paragraph takes nothing else with it
     middle = segment("The mayor spoke. This page was machine translated. The road reopened.\n\nThe rain stopped.")
     assert [s.kind for s in middle.segments] == ["sentence", "boilerplate", "sentence", "sentence"]
+
+
+def test_a_paragraph_that_cannot_hold_two_sentences_skips_the_sentence_splitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.ingest import segments
+
+    calls: list[str] = []
+    real = segments._segmenter
+
+    class Watching:
+        def segment(self, text: str) -> list[str]:
+            calls.append(text)
+            return real().segment(text)
+
+    monkeypatch.setattr(segments, "_segmenter", lambda: Watching())
+    one = 'The council approved the new budget for the river road on Monday, the mayor said."'
+    assert [s.text for s in segment(one).scored_segments] == [one]
+    assert calls == []  # no mark that could end a sentence before the last: one sentence, no pysbd
+    two = "The council approved the budget. The mayor said work starts in May."
+    assert [s.text for s in segment(two).scored_segments] == ["The council approved the budget.",
+                                                              "The mayor said work starts in May."]
+    assert calls == [two]
