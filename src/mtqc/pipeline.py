@@ -33,7 +33,7 @@ def build_context(article: Article, glossary: Glossary, engine: Engine, signals:
         phrases |= signal.phrase_requests(texts, can_translate=engine.can_translate)
     outputs = compute_model_outputs(texts, engine=engine, lm=lm, cache=cache,
                                     needs={n for s in signals for n in s.needs}, phrases=phrases)
-    return ArticleContext(article, scored, glossary, engine, cache=cache, **outputs.as_context_fields()), outputs
+    return ArticleContext(article, scored, glossary, engine, **outputs.as_context_fields()), outputs
 
 
 @dataclass

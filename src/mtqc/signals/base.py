@@ -5,7 +5,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar, Mapping, Sequence
 
-from ..cache import Cache
 from ..engines import Engine, SentenceAnnotation, TokenScores
 from ..glossary import Glossary
 from ..ingest import Article, Segment
@@ -29,7 +28,6 @@ class ArticleContext:
     engine: Engine
     backtranslations: tuple[str, ...] | None = None
     roundtrips: tuple[str, ...] | None = None
-    cache: Cache | None = None  # for model outputs the offline signals compute (phrase embeddings)
     likelihoods: tuple[TokenScores, ...] | None = None  # id->en forced decoding: sentence given its back-translation
     roundtrip_similarities: tuple[float, ...] | None = None  # MiniLM cosine of sentence and round trip
     lm_scores: tuple[SentenceLogprob, ...] | None = None  # per-token LM log-probabilities
