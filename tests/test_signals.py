@@ -194,3 +194,23 @@ def test_long_sentence_raises_fluency_risk() -> None:
     article = "The committee met on Monday and the committee met again on Tuesday and then the members went home to rest before they returned to work on the report that the chairman had asked them to write."
     assert _risk(article) >= (len(article.split()) - 18) / 5
     assert _risk(article, long_sentence_words=100.0) < _risk(article)
+
+
+def test_no_signal_calls_a_model_itself() -> None:
+    # models run in model_outputs.py, batched over the article; a signal only reads the results
+    import ast
+    from pathlib import Path
+
+    import mtqc.signals as package
+
+    model_calls = {"translate", "score", "annotate", "embed", "cosine_similarities", "encode", "generate"}
+    for path in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                assert name not in model_calls, f"{path.name}:{node.lineno} calls {name}()"
+            if isinstance(node, ast.ImportFrom):
+                assert node.module not in ("embeddings", "model_outputs") or path.name == "base.py", \
+                    f"{path.name} imports {node.module}"
