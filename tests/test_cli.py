@@ -117,6 +117,6 @@ def test_disable_turns_a_signal_off_and_the_signature_says_so(article_path: Path
     assert code == 0
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert {f["signal"] for s in data["sentences"] for f in s["flags"]} <= {"untranslated", "terminology", "consistency",
-                                                                            "pronouns", "calibration"}
+                                                                            "calibration"}
     assert "signals:untranslated,terminology,consistency,pronouns|" in data["signature"]
     assert _run("check", str(article_path), "--disable", "nonsense")[0] == 2

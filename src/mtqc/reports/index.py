@@ -10,10 +10,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ..results import ArticleReport
 
-# flags whose span is a statistical pick (the least likely word pair) or a per-article check (a
-# pronoun to verify against the person quoted), not a phrase a newsroom would fix in its MT
-# glossary: they stay in each article's report but not in "recurring problems"
-STATISTICAL_SIGNALS = frozenset({"fluency", "lm_fluency", "likelihood", "calibration", "pronouns"})
+# flags whose span is a statistical pick (the least likely word pair), not a phrase a newsroom
+# would fix in its MT glossary: they stay in each article's report but not in "recurring problems"
+STATISTICAL_SIGNALS = frozenset({"fluency", "lm_fluency", "likelihood", "calibration"})
 MAX_PHRASE_WORDS = 8
 MAX_RECURRING = 200  # phrases listed
 MAX_OCCURRENCES = 50  # links listed per phrase; the rest are counted
