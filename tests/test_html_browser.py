@@ -180,6 +180,16 @@ def test_decisions_survive_a_reload_but_never_land_on_another_text(checker: Chec
     page.reload()
     assert _progress(page) == f"1 of {total} flags decided"
     assert page.locator(f'.flag[data-flag="{_flag_id(page, "the the")}"] .badge').text_content() == "Dismissed"
+    # the undo history is saved with the decisions: after a reload, u takes back the dismissal
+    page.keyboard.press("u")
+    assert _progress(page) == f"0 of {total} flags decided"
+    page.reload()
+    assert _progress(page) == f"0 of {total} flags decided"
+    page.keyboard.press("u")
+    assert _progress(page) == f"0 of {total} flags decided"  # nothing left to undo
+    assert page.locator("#status").text_content() == "Nothing to undo."
+    _go_to(page, _flag_id(page, "the the"))
+    page.keyboard.press("d")
     # the same file name with a different article text: nothing carries over
     _report_page(checker, tmp_path, ARTICLE.replace("on Monday", "on Sunday"))
     page.reload()
