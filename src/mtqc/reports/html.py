@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from ..atomic import write_atomic
 from ..results import ArticleReport, Flag, SentenceResult
-from .index import PhraseTally, build_index_view
+from .index import Tally, build_index_view
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def render_index(rows: Sequence[dict[str, Any]], title: str, signature: str, ski
 
 def render_index_chunks(rows: Iterable[dict[str, Any]], title: str, signature: str, skipped: Sequence[str],
                         worst_first: Callable[[], Iterable[dict[str, Any]]] | None = None,
-                        tally: PhraseTally | None = None) -> Iterator[str]:
+                        tally: Tally | None = None) -> Iterator[str]:
     """The batch index: articles worst first, score histogram, flag counts, recurring problems.
 
     `rows` are summary.json article records plus `name` and a URL-encoded `html` link; the

@@ -6,7 +6,7 @@ import re
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 from ..results import ArticleReport
 
@@ -106,18 +106,24 @@ def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, str]:
     return (0, 0.0, str(row.get("name"))) if score is None else (1, float(score), str(row.get("name")))
 
 
-class PhraseTally:
-    """Flagged phrases across a folder: per phrase its forms, types, article count and first links.
+class Tally(Protocol):
+    """Flagged phrases across a folder: per phrase its forms, types, article count and first links."""
 
-    Held in memory; `SqlitePhraseTally` keeps the same on disk for an archive, whose distinct
-    phrases grow with its size.
-    """
+    def add(self, key: str, text: str, types: tuple[str, ...], name: str, href: str | None) -> None:
+        """One article's flagged phrase (each article adds a phrase once)."""
+
+    def recurring(self, limit: int) -> list[RecurringProblem]:
+        """Phrases flagged in two articles or more, most widespread first (ties by key), at most `limit`."""
+
+
+class PhraseTally:
+    """A `Tally` held in memory; `SqlitePhraseTally` keeps the same on disk for an archive, whose
+    distinct phrases grow with its size."""
 
     def __init__(self) -> None:
         self._found: dict[str, dict[str, Any]] = {}
 
     def add(self, key: str, text: str, types: tuple[str, ...], name: str, href: str | None) -> None:
-        """One article's flagged phrase (each article adds a phrase once)."""
         item = self._found.setdefault(key, {"forms": Counter(), "types": set(), "articles": 0, "occ": []})
         item["forms"][text] += 1
         item["types"].update(types)
@@ -126,7 +132,6 @@ class PhraseTally:
             item["occ"].append(Occurrence(name, href))
 
     def recurring(self, limit: int) -> list[RecurringProblem]:
-        """Phrases flagged in two articles or more, most widespread first (ties by key), at most `limit`."""
         found = [
             RecurringProblem(item["forms"].most_common(1)[0][0], key, tuple(sorted(item["types"])), item["articles"],
                              tuple(item["occ"]))
@@ -136,8 +141,8 @@ class PhraseTally:
         return found[:limit]
 
 
-class SqlitePhraseTally(PhraseTally):
-    """The same tally in SQLite tables of `db` (created here), so memory stays flat in the archive's size."""
+class SqlitePhraseTally:
+    """A `Tally` in SQLite tables of `db` (created here), so memory stays flat in the archive's size."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -182,7 +187,7 @@ class SqlitePhraseTally(PhraseTally):
 
 def build_index_view(rows: Iterable[Mapping[str, Any]],
                      worst_first: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
-                     tally: PhraseTally | None = None) -> IndexView:
+                     tally: Tally | None = None) -> IndexView:
     """Everything the index page shows, from the summary rows (each with `summary_row_extras` keys).
 
     One pass over `rows` keeps counts, and the flagged phrases in `tally` (in memory unless one
