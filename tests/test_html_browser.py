@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,7 +19,7 @@ from mtqc.batch import run_batch
 from mtqc.config import load_settings
 from mtqc.pipeline import Checker
 from mtqc.reports import render_index, write_html
-from mtqc.review import loads_review
+from mtqc.review import join_sentences, loads_review
 
 BROWSER_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -167,6 +168,25 @@ def test_keyboard_review_end_to_end_with_exports(checker: Checker, tmp_path: Pat
     assert corrected == review.corrected_text()  # the browser and `mtqc review apply` agree
     assert corrected.startswith("Harbour repairs start next week\n\nThe port authority told the reporters")
     assert "8:30 a.m. local time" in corrected and "the the" not in corrected
+
+
+def test_the_corrected_text_is_joined_as_mtqc_review_apply_joins_it(checker: Checker, tmp_path: Path,
+                                                                       watched: Watched) -> None:
+    """The browser's join and Python's agree on layouts, deletions and every kind of whitespace."""
+    page = watched.page
+    page.goto(_report_page(checker, tmp_path).as_uri())
+    rng = random.Random(7)
+    pieces = ["A.", "b c", "", " ", "\n", "\n\n", "\t", "\u00a0", "\u2028", "\ufeff", "\x1c", "\x85", "# h: x\n"]
+    cases = []
+    for _ in range(300):
+        cases.append([
+            {"final": "".join(rng.choices(pieces, k=rng.randint(0, 3))),
+             "paragraph": rng.choice([None, 0, 1, 2]),
+             "text_before": rng.choice([None, "".join(rng.choices(pieces, k=rng.randint(0, 3)))])}
+            for _ in range(rng.randint(0, 5))])
+    in_browser = page.evaluate("(cases) => cases.map(c => window.mtqcReview.joinSentences(c))", cases)
+    in_python = [join_sentences([(s["final"], s["paragraph"], s["text_before"]) for s in case]) for case in cases]
+    assert in_browser == in_python
 
 
 def test_decisions_survive_a_reload_but_never_land_on_another_text(checker: Checker, tmp_path: Path,

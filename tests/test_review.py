@@ -19,7 +19,7 @@ from mtqc.glossary import check_glossary_file, load_glossary_file
 from mtqc.glossary_learn import learn_glossary, replacement_for
 from mtqc.pipeline import Checker
 from mtqc.results import ArticleReport
-from mtqc.review import (Decision, Review, ReviewSentence, Suppression, article_sha256, join_paragraphs,
+from mtqc.review import (Decision, Review, ReviewSentence, Suppression, article_sha256, join_paragraphs, join_sentences,
                          load_review, loads_review, review_from_report, review_to_dict, suppress_dismissed,
                          with_reviews)
 
@@ -113,6 +113,32 @@ def test_files_that_are_not_reviews(tmp_path: Path) -> None:
         load_review(tmp_path / "trunc.json")
 
 
+def test_the_corrected_text_keeps_the_layout_as_read() -> None:
+    # a line break inside a paragraph and a header line survive; so does double spacing
+    assert join_sentences([("Title", 0, "# url: https://example.org/x\n\n"), ("One.", 1, "\n\n"),
+                           ("Two.", 1, "\n"), ("Three.", 1, "  ")]) == \
+        "# url: https://example.org/x\n\nTitle\n\nOne.\nTwo.  Three.\n"
+
+
+def test_a_deleted_sentence_takes_its_separator_with_it() -> None:
+    # within a paragraph: one space stays, not two
+    assert join_sentences([("A.", 0, ""), ("", 0, " "), ("C.", 0, " ")]) == "A. C.\n"
+    # the last of a paragraph: the paragraph break stays
+    assert join_sentences([("A.", 0, ""), ("", 0, " "), ("C.", 1, "\n\n")]) == "A.\n\nC.\n"
+    # the first of a paragraph: the paragraph break stays, the space after it does not
+    assert join_sentences([("A.", 0, ""), ("", 1, "\n\n"), ("C.", 1, " ")]) == "A.\n\nC.\n"
+    # the first of the article: the header before it stays
+    assert join_sentences([("", 0, "# url: x\n\n"), ("B.", 0, " ")]) == "# url: x\n\nB.\n"
+    # everything deleted: nothing
+    assert join_sentences([("", 0, "# url: x\n\n"), (" ", 0, " ")]) == ""
+
+
+@pytest.mark.parametrize("space", ["\x1c", "\x85"])
+def test_whitespace_is_what_the_browser_trims(space: str) -> None:
+    # Python's str.strip() would drop these; JavaScript's trim() keeps them, and both exports agree
+    assert join_sentences([(f"A.{space}", 0, "")]) == f"A.{space}\n"
+
+
 def test_paragraphs_are_joined_as_the_report_exports_them() -> None:
     assert join_paragraphs([("Title", 0), ("One.", 1), ("Two.", 1), ("  ", 1), ("Three.", 2)]) == \
         "Title\n\nOne. Two.\n\nThree.\n"
@@ -155,7 +181,9 @@ def reviews(draw: st.DrawFn) -> Review:
     texts = draw(st.lists(sentence_text, min_size=1, max_size=5))
     paragraphs = sorted(draw(st.lists(st.integers(0, 3), min_size=len(texts), max_size=len(texts))))
     finals = [draw(st.one_of(st.just(t), sentence_text, st.just(""))) for t in texts]
-    sentences = tuple(ReviewSentence(i, t, f, p) for i, (t, f, p) in enumerate(zip(texts, finals, paragraphs)))
+    befores = [draw(st.one_of(st.none(), st.sampled_from([" ", "\n", "\n\n", "\t "]), st.text(max_size=8))) for _ in texts]
+    sentences = tuple(ReviewSentence(i, t, f, p, text_before=b)
+                      for i, (t, f, p, b) in enumerate(zip(texts, finals, paragraphs, befores)))
     decisions = []
     for _ in range(draw(st.integers(0, 6))):
         i = draw(st.integers(0, len(texts) - 1))
@@ -166,6 +194,39 @@ def reviews(draw: st.DrawFn) -> Review:
             draw(st.sampled_from([None, "accepted", "dismissed", "edited"])), finals[i],
             note=draw(st.text(max_size=10)), suggestion=draw(st.one_of(st.none(), sentence_text))))
     return Review("gen.txt", "sig", article_sha256(texts), sentences, tuple(decisions))
+
+
+_WORDS = ("the port authority said repairs would start next week after heavy rain damaged northern pier "
+          "fishermen welcomed plan because boats were waiting outside harbour for days").split()
+
+
+@st.composite
+def article_texts(draw: st.DrawFn) -> str:
+    """English articles with varied layout: headers, blank lines, line breaks and spaces."""
+    def sentence() -> str:
+        words = draw(st.lists(st.sampled_from(_WORDS), min_size=5, max_size=12))
+        return " ".join(words).capitalize() + draw(st.sampled_from([".", "!", "?"]))
+
+    paragraphs = []
+    for _ in range(draw(st.integers(2, 4))):
+        sentences = [sentence() for _ in range(draw(st.integers(1, 3)))]
+        text = sentences[0]
+        for s in sentences[1:]:
+            text += draw(st.sampled_from([" ", "  ", "\n"])) + s
+        paragraphs.append(text)
+    body = paragraphs[0]
+    for p in paragraphs[1:]:
+        body += draw(st.sampled_from(["\n\n", "\n\n\n", "\n \n"])) + p
+    header = draw(st.sampled_from(["", "# url: https://example.org/news/1\n\n"]))
+    return header + body + draw(st.sampled_from(["", "\n", "\n\n"]))
+
+
+@PROPS
+@given(article_texts())
+def test_an_unedited_article_comes_back_as_it_was_read(checker: Checker, text: str) -> None:
+    report = checker.check_text(text, "gen.txt")
+    review = loads_review(_dump(review_from_report(report)), "gen.review.json")
+    assert review.corrected_text() == text.strip() + "\n"
 
 
 @PROPS

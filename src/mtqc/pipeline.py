@@ -153,10 +153,13 @@ class Checker:
 
         results: list[SentenceResult] = []
         scored_index = {id(s): i for i, s in enumerate(scored)}
+        previous_end = 0
         for index, seg in enumerate(article.segments):
             pos = scored_index.get(id(seg))
+            text_before, previous_end = article.text[previous_end:seg.start], seg.end
             if pos is None:
-                results.append(SentenceResult(index, seg.text, seg.start, seg.end, False, seg.kind, paragraph=seg.paragraph))
+                results.append(SentenceResult(index, seg.text, seg.start, seg.end, False, seg.kind,
+                                              paragraph=seg.paragraph, text_before=text_before))
                 continue
             results.append(SentenceResult(
                 index, seg.text, seg.start, seg.end, True, seg.kind,
@@ -166,6 +169,7 @@ class Checker:
                 flags=merge_flags(flags[pos]),
                 candidates=tuple(hints[pos]),
                 paragraph=seg.paragraph,
+                text_before=text_before,
             ))
         all_flags = [f for r in results for f in r.flags]
         words = article.word_count

@@ -77,6 +77,9 @@ class SentenceResult:
     # calibration judged unlikely to be errors (kept for transparency and re-calibration)
     candidates: tuple[Flag, ...] = ()
     paragraph: int | None = None  # which paragraph of the article (for the corrected text's layout)
+    # the article text between the previous segment (or the article's start) and this one, as
+    # read: the line breaks and spacing that the corrected text keeps (None in older reports)
+    text_before: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class SentenceResult:
             "p_major": None if self.p_major is None else round(self.p_major, 4),
             "candidates": [f.to_dict() for f in self.candidates],
             "paragraph": self.paragraph,
+            "text_before": self.text_before,
         }
 
 

@@ -39,23 +39,56 @@ def review_file_name(source: str) -> str:
 
 
 def join_paragraphs(sentences: Sequence[tuple[str, int | None]]) -> str:
-    """Plain text from (sentence, paragraph) pairs: sentences of a paragraph joined by a space,
-    paragraphs by a blank line, deleted (empty) sentences left out.
+    """Plain text from (sentence, paragraph) pairs, for sentences whose layout is unknown:
+    sentences of a paragraph joined by a space, paragraphs by a blank line, deleted (empty)
+    sentences left out."""
+    return join_sentences([(text, paragraph, None) for text, paragraph in sentences])
+
+
+# JavaScript's whitespace (String.prototype.trim, \s), which Python's str.strip() exceeds
+# (it also strips \x1c-\x1f and \x85): the browser's export and this one must agree
+_JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+                 "\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+
+def join_sentences(sentences: Sequence[tuple[str, int | None, str | None]]) -> str:
+    """The corrected article from (final text, paragraph, text_before) triples.
+
+    Each kept sentence is preceded by the article text that preceded it as read (`text_before`:
+    its line breaks and spacing, and a metadata header before the first), so an article left
+    unedited comes back as it was read. A deleted (empty) sentence takes its separator with it,
+    and the wider of the two separators around it stays. Where `text_before` is unknown (reports
+    and review files from before it was recorded), a space joins the sentences of a paragraph and
+    a blank line separates paragraphs.
 
     The HTML report's "corrected text" export does exactly this in JavaScript; keep them alike.
     """
-    paragraphs: list[list[str]] = []
-    last: object = object()
-    for text, paragraph in sentences:
-        text = text.strip()
-        if not text:
-            continue
-        if paragraph is None or paragraph != last or not paragraphs:
-            # without paragraph numbers (reports before they were recorded) each sentence stands alone
-            paragraphs.append([])
-        paragraphs[-1].append(text)
-        last = paragraph
-    return "\n\n".join(" ".join(p) for p in paragraphs) + ("\n" if paragraphs else "")
+    pieces: list[str] = []
+    pending: str | None = None
+    last_paragraph: object = object()
+    for text, paragraph, before in sentences:
+        if before is None:
+            before = " " if paragraph is not None and paragraph == last_paragraph else "\n\n"
+        last_paragraph = paragraph
+        pending = before if pending is None else _merge_separators(pending, before)
+        text = text.strip(_JS_WHITESPACE)
+        if text:
+            pieces += [pending, text]
+            pending = None
+    joined = "".join(pieces).strip(_JS_WHITESPACE)
+    return joined + "\n" if joined else ""
+
+
+def _widest(a: str, b: str) -> str:
+    """Of two runs of whitespace, the one that breaks more lines (or, breaking as many, is longer)."""
+    return b if (b.count("\n"), len(b)) > (a.count("\n"), len(a)) else a
+
+
+def _merge_separators(a: str, b: str) -> str:
+    """The separator left where a deleted sentence stood between separators `a` and `b`: any
+    text they hold is kept, their whitespace where they meet is the wider of the two."""
+    a_text, b_text = a.rstrip(_JS_WHITESPACE), b.lstrip(_JS_WHITESPACE)
+    return a_text + _widest(a[len(a_text):], b[:len(b) - len(b_text)]) + b_text
 
 
 # ----------------------------------------------------------------------------- the file format
@@ -70,6 +103,7 @@ class ReviewSentence:
     final: str
     paragraph: int | None = None
     kind: str = "sentence"
+    text_before: str | None = None  # the article text before it, as read (its layout)
 
 
 @dataclass(frozen=True)
@@ -105,7 +139,7 @@ class Review:
 
     def corrected_text(self) -> str:
         """The article as the editor left it, as plain text."""
-        return join_paragraphs([(s.final, s.paragraph) for s in self.sentences])
+        return join_sentences([(s.final, s.paragraph, s.text_before) for s in self.sentences])
 
 
 class _Reader:
@@ -168,7 +202,8 @@ def parse_review(data: Any, name: str = "<review>") -> Review:
             raise r.fail(f"{where}.index", f"{n} (sentences in order)", index)
         paragraph = r.get(item, "paragraph", where, int, optional=True)
         sentences.append(ReviewSentence(index, r.get(item, "text", where, str), r.get(item, "final", where, str),
-                                        paragraph, r.get(item, "kind", where, str, optional=True, default="sentence")))
+                                        paragraph, r.get(item, "kind", where, str, optional=True, default="sentence"),
+                                        r.get(item, "text_before", where, str, optional=True)))
     if article_sha256(s.text for s in sentences) != digest:
         raise ReviewError(f"{name}: article_sha256 does not match the sentences it lists; the file was changed "
                           "after export: export the review again from the HTML report")
@@ -267,7 +302,8 @@ def review_to_dict(review: Review) -> dict[str, Any]:
         "signature": review.signature,
         "report_id": review.report_id,
         "article_sha256": review.article_sha256,
-        "sentences": [{"index": s.index, "text": s.text, "final": s.final, "paragraph": s.paragraph, "kind": s.kind}
+        "sentences": [{"index": s.index, "text": s.text, "final": s.final, "paragraph": s.paragraph, "kind": s.kind,
+                       "text_before": s.text_before}
                       for s in review.sentences],
         "flags": [{"sentence_index": d.sentence_index, "sentence": d.sentence,
                    "span": list(d.span) if d.span else None, "span_text": d.span_text, "type": d.type,
@@ -280,7 +316,8 @@ def review_to_dict(review: Review) -> dict[str, Any]:
 
 def review_from_report(report: ArticleReport, report_id: str | None = None) -> Review:
     """A review of `report` with nothing decided yet (what the HTML report starts from)."""
-    sentences = tuple(ReviewSentence(s.index, s.text, s.text, s.paragraph, s.kind) for s in report.sentences)
+    sentences = tuple(ReviewSentence(s.index, s.text, s.text, s.paragraph, s.kind, s.text_before)
+                      for s in report.sentences)
     decisions = tuple(
         Decision(s.index, s.text, f.span, s.text[f.span[0]:f.span[1]] if f.span else None, f.type, None, s.text,
                  severity=f.severity, signal=f.signal, suggestion=f.suggestion, message=f.message,

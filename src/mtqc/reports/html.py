@@ -119,6 +119,7 @@ def report_page_data(report: ArticleReport, report_id: str | None = None) -> dic
         "article_sha256": report_article_sha256(report),
         "review_name": review_file_name(report.source), "corrected_name": f"{stem}.corrected.txt",
         "sentences": [{"index": s.index, "text": s.text, "paragraph": s.paragraph, "kind": s.kind,
+                       "text_before": s.text_before,
                        "flags": [_flag_data(s, n, f) for n, f in enumerate(s.flags, start=1)]}
                       for s in report.sentences],
     }
