@@ -7,6 +7,7 @@ CI machine that lost its browser cannot pass silently.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import random
 import shutil
@@ -19,6 +20,7 @@ from mtqc.batch import run_batch
 from mtqc.config import load_settings
 from mtqc.pipeline import Checker
 from mtqc.reports import render_index, write_html
+from mtqc.results import Flag
 from mtqc.review import join_sentences, loads_review
 
 BROWSER_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -187,6 +189,61 @@ def test_the_corrected_text_is_joined_as_mtqc_review_apply_joins_it(checker: Che
     in_browser = page.evaluate("(cases) => cases.map(c => window.mtqcReview.joinSentences(c))", cases)
     in_python = [join_sentences([(s["final"], s["paragraph"], s["text_before"]) for s in case]) for case in cases]
     assert in_browser == in_python
+
+
+def test_look_alike_flags_are_dismissed_and_undone_together(checker: Checker, tmp_path: Path,
+                                                             watched: Watched) -> None:
+    report = checker.check_text(ARTICLE, "harbour.txt")
+    last = report.sentences[-1]
+    text = last.text  # "Fishermen said the repairs were overdue and welcomed the plan."
+
+    def at(piece: str) -> tuple[int, int]:
+        return (text.index(piece), text.index(piece) + len(piece))
+
+    picks = [Flag("fluency", "minor", at(p), f"Unusual English word sequence '{p}'.", None, "fluency")
+             for p in ("Fishermen said", "repairs were", "welcomed the")]
+    term = Flag("terminology", "minor", at("overdue"), "House style.", "late", "terminology")
+    sentences = report.sentences[:-1] + (replace(last, flags=(picks[0], term, picks[1], picks[2])),)
+    page = watched.page
+    page.goto(write_html(replace(report, sentences=sentences), tmp_path / "alike.html").as_uri())
+    total = page.locator(".flag").count()
+    ids = [_flag_id(page, p) for p in ("Fishermen said", "repairs were", "welcomed the")]
+    term_id = _flag_id(page, "overdue")
+    # the button is offered on the look-alikes only, and says how many it dismisses
+    assert page.locator(f'.flag[data-flag="{ids[1]}"] button[data-act="dismiss-alike"]').text_content() == "Dismiss 3 alike"
+    assert page.locator(f'.flag[data-flag="{term_id}"] button[data-act="dismiss-alike"]').count() == 0
+
+    def badges() -> list[str | None]:
+        return [page.locator(f'.flag[data-flag="{i}"] .badge').text_content()
+                if page.locator(f'.flag[data-flag="{i}"] .badge').count() else None for i in ids + [term_id]]
+
+    def focus(flag_id: str) -> None:
+        page.locator(f'.flag[data-flag="{flag_id}"]').focus()
+
+    focus(ids[1])
+    page.keyboard.press("D")
+    assert badges() == ["Dismissed", "Dismissed", "Dismissed", None]
+    assert _progress(page) == f"3 of {total} flags decided"
+    assert page.locator("#status").text_content() == f"Dismissed 3 fluency flags of sentence {last.index}. That was the last flag."
+    page.keyboard.press("u")  # one undo takes back the whole group
+    assert badges() == [None, None, None, None] and _progress(page) == f"0 of {total} flags decided"
+    # a flag decided before is left as it was; the group's step survives a reload
+    focus(ids[2])
+    page.keyboard.press("d")
+    focus(ids[0])
+    page.keyboard.press("D")
+    assert _progress(page) == f"3 of {total} flags decided"
+    page.reload()
+    page.keyboard.press("u")
+    assert badges() == [None, None, "Dismissed", None] and _progress(page) == f"1 of {total} flags decided"
+    page.keyboard.press("u")
+    assert _progress(page) == f"0 of {total} flags decided"
+    # the exported review has one decision per flag, as before
+    focus(ids[0])
+    page.keyboard.press("D")
+    name, exported = _download(page, "#export-review")
+    decided = {d.span_text: d.decision for d in loads_review(exported, name).decisions if d.decision}
+    assert decided == {"Fishermen said": "dismissed", "repairs were": "dismissed", "welcomed the": "dismissed"}
 
 
 def test_decisions_survive_a_reload_but_never_land_on_another_text(checker: Checker, tmp_path: Path,
