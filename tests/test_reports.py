@@ -36,6 +36,27 @@ def test_json_follows_the_contract(checker: Checker) -> None:
             assert isinstance(f["message"], str) and f["message"]
 
 
+# The JSON report is a public contract: fields are added, never renamed or dropped. Every field
+# a released report carried is listed here; a new field joins the list when it is added.
+TOP_LEVEL_FIELDS = {"mtqc_version", "signature", "signature_fields", "source", "engine", "score", "score_method",
+                    "word_count", "metadata", "skipped", "counts", "usage", "sentences", "suppressed"}
+SENTENCE_FIELDS = {"index", "text", "start", "end", "scored", "kind", "backtranslation", "roundtrip", "signals",
+                   "flags", "p_error", "p_major", "candidates", "paragraph", "text_before"}
+FLAG_FIELDS = {"type", "severity", "span", "message", "suggestion", "signal", "probability", "pinned",
+               "glossary_entry"}
+
+
+def test_json_keeps_every_field_of_the_contract(checker: Checker) -> None:
+    data = json.loads(report_to_json(checker.check_text(ARTICLE, "flood.txt")))
+    assert set(data) >= TOP_LEVEL_FIELDS
+    flags = [f for s in data["sentences"] for f in s["flags"] + s["candidates"]]
+    assert data["sentences"] and flags
+    assert all(set(s) >= SENTENCE_FIELDS for s in data["sentences"])
+    assert all(set(f) >= FLAG_FIELDS for f in flags)
+    # the sentences and the text before each rebuild the article as read
+    assert "".join(s["text_before"] + s["text"] for s in data["sentences"]) == ARTICLE.rstrip()
+
+
 def test_unscored_segments_are_never_flagged(checker: Checker) -> None:
     data = json.loads(report_to_json(checker.check_text(ARTICLE, "flood.txt")))
     unscored = [s for s in data["sentences"] if not s["scored"]]
