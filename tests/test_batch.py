@@ -184,7 +184,7 @@ def test_report_names_are_unique_never_an_input_and_inside_outdir(inputs: set[Pu
         assert out not in output_folders  # no report is in the way of another's folder
         if same:  # OUTDIR is DIR: never an article, never in the way of an article's folder
             assert out not in inputs and out not in input_folders
-    for json_path, html_path in plan.values():
+    for json_path, _html_path in plan.values():
         assert json_path.parts[0].lower().startswith("articles")  # apart from summary.json / index.html
 
 

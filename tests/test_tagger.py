@@ -196,8 +196,6 @@ def test_malformed_metadata_is_always_an_engine_error(tmp_path: Path, raw: bytes
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(st.characters(codec="utf-8"), max_size=80), max_size=5))
 def test_any_text_gives_in_range_offsets(tiny_base: Path, trained: tuple[Any, Path], texts: list[str]) -> None:
-    from mtqc.tagger import SpanTagger
-
     tagger = _cached_tagger(tiny_base, trained[1])
     tags = tagger.tag(texts)
     assert [t.text for t in tags] == texts

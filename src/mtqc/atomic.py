@@ -133,7 +133,7 @@ def write_files(files: Sequence[tuple[Path, str | Iterable[str]]], *, stream: Te
             tmp.unlink(missing_ok=True)  # gone after a successful rename; removed after a failure
     for folder in {t.parent for _, t in temps}:
         _fsync_dir(folder)
-    for path, target, content in targets:
+    for _path, target, content in targets:
         if target is None:
             out = stream or sys.stdout
             out.write(content if isinstance(content, str) else "".join(content))

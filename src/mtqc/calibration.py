@@ -244,7 +244,7 @@ def calibration_from_json(text: str, source: str = "<calibration>") -> Calibrati
         count_head=_head(heads.get("errors_count"), n, f"{source}: heads.errors_count"),
         flag_threshold=flag_t,
         major_threshold=major_t,
-        provenance=data.get("provenance") if isinstance(data.get("provenance"), dict) else {},
+        provenance=provenance if isinstance(provenance := data.get("provenance"), dict) else {},
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 

@@ -219,6 +219,7 @@ def evaluate(pairs: Iterable[tuple[GoldArticle, ArticleReport]], min_severity: s
     major_total = major_hit = 0
     spans: dict[str, list[int]] = {t: [0, 0] for t in ERROR_TYPES}
     per_article = []
+    pairs_q: list[tuple[float, float]] = []  # (annotated quality, report score) per article
     for gold, report in pairs:
         a_tp = a_fp = a_fn = 0
         for aligned in align(report, gold):
@@ -245,12 +246,15 @@ def evaluate(pairs: Iterable[tuple[GoldArticle, ArticleReport]], min_severity: s
                 g1 = g0 + len(normalise(err.span))
                 if any(f.span and min(r[0] + f.span[1], g1) > max(r[0] + f.span[0], g0) for f, r in flags):
                     counter[1] += 1
+        quality = gold.quality()
         per_article.append({"article": gold.name, "tp": a_tp, "fp": a_fp, "fn": a_fn,
-                            "gold_quality": gold.quality(), "score": report.score})
+                            "gold_quality": quality, "score": report.score})
+        if quality is not None:
+            pairs_q.append((quality, report.score))
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     total_spans = sum(c[0] for c in spans.values())
-    pairs_q = [(a["gold_quality"], a["score"]) for a in per_article if a["gold_quality"] is not None]
+
     return EvalResult(
         articles=len(per_article),
         sentences=tp + fp + fn + tn,

@@ -362,7 +362,7 @@ def _make_concept(fields: dict[str, str], origin: str) -> Concept:
         wrong=_split_list(fields.get("wrong", "")),
         note=fields.get("note", "").strip(),
         source=fields.get("source", "").strip(),
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         origin=origin,
     )
     if not concept.wrong and not concept.indonesian:
@@ -523,8 +523,8 @@ def inspect_glossary_file(path: Path) -> GlossaryCheck:
     if suffix in (".tbx", ".xml"):
         from .tbx import inspect_tbx
 
-        concepts, problems = inspect_tbx(data, path.name)
-        return GlossaryCheck(tuple(concepts), tuple(problems))
+        tbx_concepts, problems = inspect_tbx(data, path.name)
+        return GlossaryCheck(tuple(tbx_concepts), tuple(problems))
     concepts: list[Concept] = []
     found: list[tuple[int, str]] = []
     for item in _scan(text or "", path.name, suffix):

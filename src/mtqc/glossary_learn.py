@@ -11,7 +11,7 @@ from .review import Decision, Review
 # flag types whose decisions teach terminology: a wrong rendering (glossary `wrong`) or an
 # Indonesian word left in the English (glossary `id`)
 LEARNED_TYPES = {"terminology": "wrong", "untranslated": "id"}
-_RANK = {s: n for n, s in enumerate(SEVERITIES)}
+_RANK: dict[str, int] = {s: n for n, s in enumerate(SEVERITIES)}
 
 
 def _one_line(text: str) -> str:

@@ -86,7 +86,7 @@ class _LineTreeBuilder(TreeBuilder):
         self.lines: dict[Element, int] = {}
         self.expat: Any = None  # set once the parser exists
 
-    def start(self, tag: str, attrs: dict[str, str]) -> Element:  # type: ignore[override]
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
         elem = super().start(tag, attrs)
         # expat reports the current event's position: the start tag's line
         self.lines[elem] = self.expat.CurrentLineNumber if self.expat is not None else 0

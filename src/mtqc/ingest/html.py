@@ -75,10 +75,11 @@ def _extract(html: str) -> tuple[list[tuple[str, bool]], dict[str, str]]:
         )
     except (ValueError, LookupError) as exc:  # lxml on markup (or an encoding declaration) it cannot take
         raise InputError(f"cannot parse the HTML ({exc}); expected a web page with an article") from exc
-    if doc is None or getattr(doc, "body", None) is None:
+    body = getattr(doc, "body", None)  # a Document; with as_dict=True it would be a dict without one
+    if body is None:
         return [], {}
     blocks: list[tuple[str, bool]] = []
-    _blocks(doc.body, blocks)
+    _blocks(body, blocks)
     metadata = {key: " ".join(str(value).split()) for key in ("title", "author", "date", "url", "sitename")
                 if (value := getattr(doc, key, None))}
     title = metadata.get("title", "")

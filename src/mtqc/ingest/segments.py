@@ -5,7 +5,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..lexicon import words_with_offsets, zipf_en, zipf_id
 
@@ -156,7 +156,7 @@ def _unquote(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _segmenter():  # type: ignore[no-untyped-def]
+def _segmenter() -> Any:  # a pysbd.Segmenter (pysbd ships no type hints)
     import pysbd
 
     return pysbd.Segmenter(language="en", clean=False)

@@ -107,7 +107,7 @@ class Signal(ABC):
              suggestion: str | None = None, *, pinned: bool = False) -> Flag:
         # a signal whose judgement the user asked for explicitly is shown as given (see calibration)
         return Flag(type_, severity, span, message, suggestion, self.name,  # type: ignore[arg-type]
-                    pinned=pinned or self.bypasses_calibration)  # type: ignore[arg-type]
+                    pinned=pinned or self.bypasses_calibration)
 
     @abstractmethod
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]: ...

@@ -255,7 +255,7 @@ class ConsistencySignal(Signal):
 
             def defining(m: Mention) -> bool:  # "English name (ACR)" or "ACR (English name)" introduces a form
                 text = texts[m.sentence]
-                return text[m.end:m.end + 2].startswith(" (") or text[max(0, m.start - 1):m.start] == "(" 
+                return text[m.end:m.end + 2].startswith(" (") or text[max(0, m.start - 1):m.start] == "("
 
             src = [m for m in source_mentions if not defining(m)]
             eng = [m for m in english if not defining(m)]
