@@ -23,7 +23,7 @@ from mtqc.calibration import (
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import CalibrationError, GoldError
-from mtqc.evaluation import evaluate, load_gold_dir, parse_gold
+from mtqc.evaluation import EvalResult, bootstrap, evaluate, load_gold_dir, parse_gold
 from mtqc.pipeline import Checker
 from mtqc.results import ArticleReport, Flag, SentenceResult, Signature
 from mtqc.training import Sample, choose_thresholds, cross_validate, fit_calibration, samples_for
@@ -307,6 +307,47 @@ def test_metrics_by_hand(tmp_path: Path) -> None:
     assert gold.quality() == pytest.approx(100 * (1 - 6 / 16))
 
 
+def _result_of(rows: list[dict]) -> EvalResult:
+    """An EvalResult whose point metrics are computed from `rows` as `evaluate` computes them."""
+    tot = {k: sum(r[k] for r in rows) for k in ("tp", "fp", "fn", "tn", "major", "major_hit", "spans", "spans_hit")}
+    p, r = tot["tp"] / (tot["tp"] + tot["fp"]), tot["tp"] / (tot["tp"] + tot["fn"])
+    return EvalResult(len(rows), sum(tot[k] for k in ("tp", "fp", "fn", "tn")), p, r, 2 * p * r / (p + r),
+                      tot["major_hit"] / tot["major"] if tot["major"] else None,
+                      tot["fp"] / (tot["fp"] + tot["tn"]) if tot["fp"] + tot["tn"] else None,
+                      tot["spans_hit"] / tot["spans"], {}, None, None, per_article=tuple(rows))
+
+
+def _articles(n: int, seed: int = 1, clean: bool = True) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        major = rng.randint(0, 3)
+        quality = rng.uniform(80, 98)
+        rows.append({"article": f"a{i}", "tp": rng.randint(3, 8), "fp": rng.randint(0, 2) if clean else 0,
+                     "fn": rng.randint(1, 6), "tn": rng.randint(2, 6) if clean else 0, "major": major,
+                     "major_hit": rng.randint(0, major), "spans": 10, "spans_hit": rng.randint(2, 6),
+                     "gold_quality": quality, "score": quality + rng.gauss(0, 4)})
+    return rows
+
+
+def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_articles() -> None:
+    few = _result_of(_articles(20))
+    many = _result_of(_articles(20) * 9)  # the same articles, nine times over: same estimates, more data
+    b_few, b_many = bootstrap(few, 500, seed=3), bootstrap(many, 500, seed=3)
+    for name in ("precision", "recall", "f1", "major_recall", "false_flag_rate", "span_recall"):
+        lo, hi = b_few.intervals[name]
+        assert lo <= getattr(few, name) <= hi, name
+        lo9, hi9 = b_many.intervals[name]
+        assert hi9 - lo9 < 0.6 * (hi - lo), name  # about 1/3 as wide
+    lo, hi = b_few.intervals["article_pearson"]
+    assert 0 < lo < hi <= 1  # the scores were drawn to follow the quality
+    assert bootstrap(few, 500, seed=3) == b_few and bootstrap(few, 500, seed=4) != b_few
+    # a metric that no resample can define has no interval
+    assert bootstrap(_result_of(_articles(10, clean=False)), 200).intervals["false_flag_rate"] is None
+    with pytest.raises(ValueError):
+        bootstrap(few, 0)
+
+
 SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score_flags.py"
 
 
@@ -368,7 +409,14 @@ def test_eval_with_folds_and_uncalibrated_runs(gold_dir: Path) -> None:
     runner = CliRunner()
     res = runner.invoke(main, ["eval", str(gold_dir), "--folds", "2", "--engine", "offline", "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["evaluated_with"].startswith("2-fold cross-validation")
+    data = json.loads(res.output)
+    assert data["evaluated_with"].startswith("2-fold cross-validation")
+    boot = data["bootstrap"]["all_flags"]
+    assert boot["resamples"] == 1000 and boot["by_article"] and boot["level"] == 0.95
+    lo, hi = boot["intervals"]["recall"]
+    assert lo <= data["all_flags"]["recall"] <= hi
+    res = runner.invoke(main, ["eval", str(gold_dir), "--folds", "2", "--engine", "offline", "--json", "--bootstrap", "0"])
+    assert res.exit_code == 0 and "bootstrap" not in json.loads(res.output)
     res = runner.invoke(main, ["eval", str(gold_dir), "--no-calibration", "--engine", "offline"])
     assert res.exit_code == 0 and "uncalibrated" in res.output
 

@@ -310,17 +310,20 @@ def _check_gold(checker: "Checker", golds: list[Any], label: str) -> list[Any]:
 @click.option("--folds", type=click.IntRange(2, 50), default=None,
               help="Cross-validate the calibration grouped by article, K folds (fits on the other folds).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed for fitting (with --folds).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed for fitting (with --folds) and for the bootstrap.")
+@click.option("--bootstrap", "resamples", type=click.IntRange(0, 100_000), default=1000, show_default=True,
+              help="95%% confidence intervals from N resamples of the articles (0: none).")
 @click.option("--reports", "reports_dir", type=click.Path(path_type=Path), default=None,
               help="Also write each article's JSON report here (the held-out ones with --folds).")
 @_common_check_options
 @handle_errors
-def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, seed: int,
+def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, seed: int, resamples: int,
                  reports_dir: Path | None, fail_under: float | None, **opts: Any) -> None:
     """Measure mtqc on annotated articles (folders of *.gold.json beside the articles)."""
     import json
 
-    from .evaluation import evaluate, load_gold_dirs
+    from .evaluation import bootstrap, evaluate, load_gold_dirs
     from .reports import write_json
 
     golds = load_gold_dirs(list(gold_dirs))
@@ -343,14 +346,19 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
     if reports_dir is not None:
         for gold, report in zip(golds, reports):
             write_json(report, reports_dir / f"{Path(gold.name).stem}.json")
-    payload = {"evaluated_with": how, "engine": checker.engine_choice.engine.name,
-               "signature": str(checker.signature()), "all_flags": result.to_dict(), "major_flags": major.to_dict()}
+    payload: dict[str, Any] = {"evaluated_with": how, "engine": checker.engine_choice.engine.name,
+                               "signature": str(checker.signature()), "all_flags": result.to_dict(),
+                               "major_flags": major.to_dict()}
+    intervals = None
+    if resamples:
+        intervals = (bootstrap(result, resamples, seed), bootstrap(major, resamples, seed))
+        payload["bootstrap"] = {"all_flags": intervals[0].to_dict(), "major_flags": intervals[1].to_dict()}
     if as_json:
         click.echo(json.dumps(payload, indent=2))
         return
     from .terminal import print_eval
 
-    print_eval(result, major, how, Console())
+    print_eval(result, major, how, Console(), intervals)
 
 
 @main.command()

@@ -221,7 +221,7 @@ def evaluate(pairs: Iterable[tuple[GoldArticle, ArticleReport]], min_severity: s
     per_article = []
     pairs_q: list[tuple[float, float]] = []  # (annotated quality, report score) per article
     for gold, report in pairs:
-        a_tp = a_fp = a_fn = 0
+        a_tp = a_fp = a_fn = a_tn = a_major = a_major_hit = a_spans = a_spans_hit = 0
         for aligned in align(report, gold):
             flags = [(f, r) for s, r in aligned.matches for f in s.flags if SEVERITY_RANK[f.severity] >= floor]
             bad, flagged = aligned.gold.label != "ok", bool(flags)
@@ -232,23 +232,25 @@ def evaluate(pairs: Iterable[tuple[GoldArticle, ArticleReport]], min_severity: s
             elif flagged:
                 fp += 1; a_fp += 1  # noqa: E702
             else:
-                tn += 1
+                tn += 1; a_tn += 1  # noqa: E702
             if aligned.gold.label == "major":
-                major_total += 1
-                major_hit += flagged
+                major_total += 1; a_major += 1  # noqa: E702
+                major_hit += flagged; a_major_hit += flagged  # noqa: E702
             for err in aligned.gold.errors:
                 counter = spans.setdefault(err.type, [0, 0])
-                counter[0] += 1
+                counter[0] += 1; a_spans += 1  # noqa: E702
                 start = normalise(aligned.gold.text).find(normalise(err.span))
                 if start < 0:
                     continue
                 g0 = aligned.gold_range[0] + start
                 g1 = g0 + len(normalise(err.span))
                 if any(f.span and min(r[0] + f.span[1], g1) > max(r[0] + f.span[0], g0) for f, r in flags):
-                    counter[1] += 1
+                    counter[1] += 1; a_spans_hit += 1  # noqa: E702
         quality = gold.quality()
         per_article.append({"article": gold.name, "tp": a_tp, "fp": a_fp, "fn": a_fn,
-                            "gold_quality": quality, "score": report.score})
+                            "gold_quality": quality, "score": report.score,
+                            "tn": a_tn, "major": a_major, "major_hit": a_major_hit,
+                            "spans": a_spans, "spans_hit": a_spans_hit})
         if quality is not None:
             pairs_q.append((quality, report.score))
     p = tp / (tp + fp) if tp + fp else 0.0
@@ -291,3 +293,78 @@ def kendall_tau_b(pairs: Sequence[tuple[float, float]]) -> float | None:
     xs, ys = zip(*pairs)
     tau = kendalltau(xs, ys, variant="b").statistic
     return None if tau is None or math.isnan(tau) else float(tau)
+
+
+# ---------------------------------------------------------------------------- uncertainty
+
+
+BOOTSTRAP_METRICS = ("precision", "recall", "f1", "major_recall", "false_flag_rate", "span_recall",
+                     "article_pearson", "article_kendall")
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """Percentile intervals of the metrics when the articles are resampled with replacement.
+
+    Articles, not sentences, are resampled: errors cluster in articles (one translation run,
+    one topic), so a sentence-level bootstrap would claim more certainty than the data gives.
+    A metric undefined in some resamples (no clean sentence drawn, say) is left out of those.
+    """
+
+    resamples: int
+    seed: int
+    level: float
+    intervals: dict[str, tuple[float, float] | None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"resamples": self.resamples, "seed": self.seed, "level": self.level,
+                "by_article": True,
+                "intervals": {k: None if v is None else [round(v[0], 3), round(v[1], 3)]
+                              for k, v in self.intervals.items()}}
+
+
+def bootstrap(result: EvalResult, resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Bootstrap:
+    """Confidence intervals for `result`'s metrics, from its per-article counts."""
+    import numpy as np
+    from scipy.stats import kendalltau
+
+    if resamples < 1 or not 0 < level < 1:
+        raise ValueError("need at least one resample and a level between 0 and 1")
+    rows = result.per_article
+    counts = {k: np.array([float(r[k]) for r in rows]) for k in
+              ("tp", "fp", "fn", "tn", "major", "major_hit", "spans", "spans_hit")}
+    rated = [(float(r["gold_quality"]), float(r["score"])) for r in rows if r["gold_quality"] is not None]
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(rows), size=(resamples, len(rows))) if rows else np.zeros((resamples, 0), int)
+    s = {k: v[picks].sum(axis=1) for k, v in counts.items()}
+
+    def ratio(num: Any, den: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+    precision, recall = ratio(s["tp"], s["tp"] + s["fp"]), ratio(s["tp"], s["tp"] + s["fn"])
+    samples: dict[str, Any] = {
+        "precision": precision,
+        "recall": recall,
+        "f1": ratio(2 * precision * recall, precision + recall),
+        "major_recall": ratio(s["major_hit"], s["major"]),
+        "false_flag_rate": ratio(s["fp"], s["fp"] + s["tn"]),
+        "span_recall": ratio(s["spans_hit"], s["spans"]),
+    }
+    pearsons, kendalls = np.full(resamples, np.nan), np.full(resamples, np.nan)
+    if len(rated) >= 3:
+        quality, score = np.array(rated).T
+        draws = rng.integers(0, len(rated), size=(resamples, len(rated)))
+        for i, d in enumerate(draws):
+            q, sc = quality[d], score[d]
+            if q.std() > 0 and sc.std() > 0:
+                pearsons[i] = np.corrcoef(q, sc)[0, 1]
+                kendalls[i] = kendalltau(q, sc, variant="b").statistic
+    samples["article_pearson"], samples["article_kendall"] = pearsons, kendalls
+    tail = (1 - level) / 2 * 100
+    intervals: dict[str, tuple[float, float] | None] = {}
+    for name in BOOTSTRAP_METRICS:
+        values = samples[name][~np.isnan(samples[name])]
+        intervals[name] = (None if len(values) < resamples / 2 else
+                           (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))))
+    return Bootstrap(resamples, seed, level, intervals)

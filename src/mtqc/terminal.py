@@ -16,7 +16,7 @@ from .results import ArticleReport, SentenceResult
 from .scoring import SEVERITY_WEIGHTS
 
 if TYPE_CHECKING:
-    from .evaluation import EvalResult
+    from .evaluation import Bootstrap, EvalResult
 
 _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
 
@@ -101,19 +101,41 @@ def llm_usage_line(u: dict) -> str:
             f"({u['prompt_tokens']:,} in, {u['completion_tokens']:,} out){cost}" + "".join(f"; {i}" for i in issues))
 
 
-def print_eval(result: "EvalResult", major: "EvalResult", how: str, console: Console) -> None:
-    """The metrics of `mtqc eval` as a table."""
+def _short(x: float) -> str:
+    """0.83 as '.83' and -0.33 as '-.33': an interval fits under its value in a narrow column."""
+    text = f"{x:.2f}"
+    return text.replace("0.", ".", 1) if text.lstrip("-").startswith("0.") else text
+
+
+def print_eval(result: "EvalResult", major: "EvalResult", how: str, console: Console,
+               intervals: "tuple[Bootstrap, Bootstrap] | None" = None) -> None:
+    """The metrics of `mtqc eval` as a table, with bootstrap intervals under each value when given."""
     fmt = lambda x: "-" if x is None else f"{x:.3f}"  # noqa: E731
+
+    def cell(r: "EvalResult", name: str, boot: "Bootstrap | None") -> str:
+        value = fmt(getattr(r, name))
+        ci = boot.intervals.get(name) if boot else None
+        return value if ci is None else f"{value}\n{_short(ci[0])}–{_short(ci[1])}"
+
     console.print(Text(f"{result.articles} articles, {result.sentences} annotated sentences; {how}", style="bold"))
     # two-line headers: the table fits an 80-column terminal without cutting a name short
     table = Table("flags\ncounted", "precision", "recall", "F1", "major\nrecall", "false-flag\nrate", "span\nrecall")
-    for label, r in (("all", result), ("major only", major)):
-        table.add_row(label, fmt(r.precision), fmt(r.recall), fmt(r.f1), fmt(r.major_recall),
-                      fmt(r.false_flag_rate), fmt(r.span_recall))
+    for label, r, boot in (("all", result, intervals[0] if intervals else None),
+                           ("major only", major, intervals[1] if intervals else None)):
+        table.add_row(label, *(cell(r, name, boot) for name in
+                               ("precision", "recall", "f1", "major_recall", "false_flag_rate", "span_recall")))
     console.print(table)
     types = Table("error type", "span recall")
     for name, value in result.span_recall_by_type.items():
         types.add_row(name, fmt(value))
     console.print(types)
-    console.print(f"article score vs annotated quality: Pearson {fmt(result.article_pearson)}, "
-                  f"Kendall tau-b {fmt(result.article_kendall)}")
+    boot = intervals[0] if intervals else None
+
+    def inline(name: str) -> str:
+        ci = boot.intervals.get(name) if boot else None
+        return fmt(getattr(result, name)) + ("" if ci is None else f" ({_short(ci[0])} to {_short(ci[1])})")
+
+    console.print(f"article score vs annotated quality: Pearson {inline('article_pearson')}, "
+                  f"Kendall tau-b {inline('article_kendall')}")
+    if boot:
+        console.print(f"under each value: its {boot.level:.0%} interval from {boot.resamples} resamples of the articles")
