@@ -256,7 +256,6 @@ def evaluate(pairs: Iterable[tuple[GoldArticle, ArticleReport]], min_severity: s
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     total_spans = sum(c[0] for c in spans.values())
-
     return EvalResult(
         articles=len(per_article),
         sentences=tp + fp + fn + tn,
