@@ -19,7 +19,7 @@ from mtqc.glossary import check_glossary_file, load_glossary_file
 from mtqc.glossary_learn import learn_glossary, replacement_for
 from mtqc.pipeline import Checker
 from mtqc.results import ArticleReport
-from mtqc.review import (Decision, Review, ReviewSentence, Suppression, article_sha256, join_paragraphs, join_sentences,
+from mtqc.review import (Decision, Review, ReviewSentence, Suppression, article_sha256, join_sentences,
                          load_review, loads_review, review_from_report, review_to_dict, suppress_dismissed,
                          with_reviews)
 
@@ -139,11 +139,12 @@ def test_whitespace_is_what_the_browser_trims(space: str) -> None:
     assert join_sentences([(f"A.{space}", 0, "")]) == f"A.{space}\n"
 
 
-def test_paragraphs_are_joined_as_the_report_exports_them() -> None:
-    assert join_paragraphs([("Title", 0), ("One.", 1), ("Two.", 1), ("  ", 1), ("Three.", 2)]) == \
+def test_without_the_layout_paragraphs_are_joined_as_before() -> None:
+    # reviews from before text_before was recorded: a space within a paragraph, a blank line between
+    assert join_sentences([("Title", 0, None), ("One.", 1, None), ("Two.", 1, None), ("  ", 1, None), ("Three.", 2, None)]) == \
         "Title\n\nOne. Two.\n\nThree.\n"
-    assert join_paragraphs([("A.", None), ("B.", None)]) == "A.\n\nB.\n"
-    assert join_paragraphs([]) == ""
+    assert join_sentences([("A.", None, None), ("B.", None, None)]) == "A.\n\nB.\n"
+    assert join_sentences([]) == ""
 
 
 # ----------------------------------------------------------------------------- reader: properties

@@ -38,13 +38,6 @@ def review_file_name(source: str) -> str:
     return stem + REVIEW_SUFFIX
 
 
-def join_paragraphs(sentences: Sequence[tuple[str, int | None]]) -> str:
-    """Plain text from (sentence, paragraph) pairs, for sentences whose layout is unknown:
-    sentences of a paragraph joined by a space, paragraphs by a blank line, deleted (empty)
-    sentences left out."""
-    return join_sentences([(text, paragraph, None) for text, paragraph in sentences])
-
-
 # JavaScript's whitespace (String.prototype.trim, \s), which Python's str.strip() exceeds
 # (it also strips \x1c-\x1f and \x85): the browser's export and this one must agree
 _JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
