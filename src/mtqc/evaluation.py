@@ -325,7 +325,6 @@ class Bootstrap:
 def bootstrap(result: EvalResult, resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Bootstrap:
     """Confidence intervals for `result`'s metrics, from its per-article counts."""
     import numpy as np
-    from scipy.stats import kendalltau
 
     if resamples < 1 or not 0 < level < 1:
         raise ValueError("need at least one resample and a level between 0 and 1")
@@ -355,10 +354,10 @@ def bootstrap(result: EvalResult, resamples: int = 1000, seed: int = 0, level: f
         quality, score = np.array(rated).T
         draws = rng.integers(0, len(rated), size=(resamples, len(rated)))
         for i, d in enumerate(draws):
-            q, sc = quality[d], score[d]
-            if q.std() > 0 and sc.std() > 0:
-                pearsons[i] = np.corrcoef(q, sc)[0, 1]
-                kendalls[i] = kendalltau(q, sc, variant="b").statistic
+            pairs = list(zip(quality[d], score[d]))
+            # the same statistics as the point estimates; None (a constant resample) stays NaN
+            pearsons[i] = np.nan if (r := pearson(pairs)) is None else r
+            kendalls[i] = np.nan if (t := kendall_tau_b(pairs)) is None else t
     samples["article_pearson"], samples["article_kendall"] = pearsons, kendalls
     tail = (1 - level) / 2 * 100
     intervals: dict[str, tuple[float, float] | None] = {}
