@@ -217,7 +217,8 @@ def _sentence_number(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
         return int(value.strip())
     return None
 
