@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src")]
 
-from mtqc.cache import Cache  # noqa: E402
+from mtqc.neural.cache import Cache  # noqa: E402
 from mtqc.config import LlmSettings  # noqa: E402
 from mtqc.engines.llm import LlmEngine  # noqa: E402
 

@@ -106,7 +106,7 @@ def main() -> None:
     if ctranslate2 is not None:
         from mtqc.config import Settings
         from mtqc.engines.ct2 import convert_model
-        from mtqc.models import ct2_dir, locate_model
+        from mtqc.neural.manifest import ct2_dir, locate_model
 
         settings = Settings(models_dir=models, cache_dir=work / "cache", offline=True, threads=args.threads)
         shutil.rmtree(ct2_dir("opus-mt-en-id", settings), ignore_errors=True)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mtqc.batch import run_batch
+from mtqc.batch.archive import run_batch
 from mtqc.config import load_settings
 from mtqc.pipeline import Checker
 

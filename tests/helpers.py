@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mtqc.engines.base import Engine
 from mtqc.engines.offline import OfflineEngine
-from mtqc.glossary import Glossary
+from mtqc.glossary.concepts import Glossary
 from mtqc.ingest import segment
 from mtqc.results import Flag
 from mtqc.pipeline import build_context

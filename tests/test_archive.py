@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mtqc
-from mtqc.batch import BatchProgress, ProgressLog, _summary_chunks
+from mtqc.batch.archive import BatchProgress, ProgressLog, _summary_chunks
 from mtqc.cli import main
-from mtqc.sources import JsonlSource, id_report_name
+from mtqc.batch.sources import JsonlSource, id_report_name
 
 from .conftest import ARTICLE
 

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mtqc
-from mtqc.atomic import HOST_TAG, TEMP_SUFFIX
-from mtqc.batch import ArchiveBatch
-from mtqc.sources import FolderSource
+from mtqc.fs import HOST_TAG, TEMP_SUFFIX
+from mtqc.batch.archive import ArchiveBatch
+from mtqc.batch.sources import FolderSource
 from mtqc.cli import main
 from mtqc.errors import UsageError
 from mtqc.pipeline import Checker
@@ -299,7 +299,7 @@ def test_plan_batch_maps_files_to_reports_under_articles(tmp_path: Path) -> None
 def test_the_journal_is_never_an_empty_file_whatever_the_moment_of_a_kill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A kill between creating summary.jsonl and writing its first line would leave an empty file; the
     # first line therefore arrives by rename, and the file is only ever opened once it has content.
-    from mtqc import batch as batch_module
+    from mtqc.batch import archive as batch_module
 
     path = tmp_path / "summary.jsonl"
     sizes_when_opened: list[int] = []

@@ -16,17 +16,17 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mtqc.calibration import (
+from mtqc.calibration.model import (
     Calibration, LinearHead, calibrate_report, calibration_from_json, feature_signal, load_calibration,
     sentence_features,
 )
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import CalibrationError, GoldError
-from mtqc.evaluation import EvalResult, bootstrap, evaluate, load_gold_dir, parse_gold
+from mtqc.calibration.evaluate import EvalResult, bootstrap, evaluate, load_gold_dir, parse_gold
 from mtqc.pipeline import Checker
 from mtqc.results import ArticleReport, Flag, SentenceResult, Signature
-from mtqc.training import Sample, choose_thresholds, cross_validate, fit_calibration, samples_for
+from mtqc.calibration.fit import Sample, choose_thresholds, cross_validate, fit_calibration, samples_for
 
 CLEAN = [
     "The city council approved the new budget on Monday.",

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mtqc.cli import main
 from mtqc.errors import GlossaryError
-from mtqc.glossary import (
+from mtqc.glossary.concepts import (
     Glossary, _is_acronym, _term_pattern, builtin_glossary, check_glossary_file, inspect_glossary_file,
     load_glossaries, load_glossary_file, parse_stanzas,
 )

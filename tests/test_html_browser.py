@@ -16,12 +16,12 @@ from typing import Any, Iterator
 
 import pytest
 
-from mtqc.batch import run_batch
+from mtqc.batch.archive import run_batch
 from mtqc.config import load_settings
 from mtqc.pipeline import Checker
 from mtqc.reports import render_index, write_html
 from mtqc.results import Flag
-from mtqc.review import join_sentences, loads_review
+from mtqc.review.file import join_sentences, loads_review
 
 BROWSER_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 

@@ -14,7 +14,7 @@ from mtqc.config import load_settings
 from mtqc.pipeline import Checker
 from mtqc.reports import render_html, render_index
 from mtqc.reports.index import build_index_view, phrase_key, summary_row_extras
-from mtqc.review import report_article_sha256
+from mtqc.review.file import report_article_sha256
 
 TEXT = """Bridge closed
 

@@ -188,7 +188,7 @@ def test_spans_that_do_not_occur_are_dropped_and_counted(server: HTTPServer) -> 
 
 
 def test_malformed_json_gives_no_flags_is_counted_and_not_cached(server: HTTPServer, tmp_path: Path) -> None:
-    from mtqc.cache import Cache
+    from mtqc.neural.cache import Cache
 
     fake = FakeLLM(server, annotate=lambda s: '{"errors": [{"sentence": 2, "span": "media', max_requests=4)
     cache = Cache(tmp_path / "c.sqlite3")
@@ -405,7 +405,7 @@ def test_the_terminal_summary_shows_tokens_and_cost(server: HTTPServer, tmp_path
 
     from rich.console import Console
 
-    from mtqc.terminal import print_summary
+    from mtqc.reports.terminal import print_summary
 
     fake = FakeLLM(server, annotate=errors(media_crew_error(span="press crew")), max_requests=6)
     report = Checker.create(llm_settings(fake, tmp_path), engine="llm", calibrated=False).check_text(ARTICLE)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings as hsettings, strategies as st
 
-from mtqc.lm import lm_windows
+from mtqc.neural.lm import lm_windows
 
 from .conftest import ARTICLE, tiny_settings
 
@@ -57,8 +57,8 @@ def test_lm_windows_score_every_token_once_within_the_window(n: int, window: int
 
 
 def test_lm_scores_a_sentence_longer_than_its_window(small_models: Path) -> None:
-    from mtqc.engines.base import ModelInfo
-    from mtqc.lm import CausalLM
+    from mtqc.neural.manifest import ModelInfo
+    from mtqc.neural.lm import CausalLM
 
     lm = CausalLM(str(small_models / "distilgpt2"), ModelInfo("distilgpt2", "test/gpt2", "0" * 40))
     assert lm.window == LM_POSITIONS

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from mtqc.engines.base import Engine, ModelInfo, TokenScores
-from mtqc.glossary import Glossary
+from mtqc.engines.base import Engine, TokenScores
+from mtqc.neural.manifest import ModelInfo
+from mtqc.glossary.concepts import Glossary
 from mtqc.ingest import segment
-from mtqc.lexicon import words_with_offsets
-from mtqc.lm import SentenceLogprob
-from mtqc.model_outputs import compute_model_outputs
+from mtqc.ingest.lexicon import words_with_offsets
+from mtqc.neural.lm import SentenceLogprob
+from mtqc.engines.outputs import compute_model_outputs
 from mtqc.signals import SIGNALS, ArticleContext
 from mtqc.signals.distribution import is_outlier_low, robust_z
 from mtqc.signals.likelihood import LikelihoodSignal
@@ -172,7 +173,7 @@ class ExplodingEngine(StubEngine):
 def test_neural_signals_read_their_context_and_call_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    import mtqc.embeddings
+    import mtqc.neural.embeddings
 
     ctx = _context(StubEngine({}), StubLM("appointed"))
     ctx = dataclasses.replace(ctx, engine=ExplodingEngine({}))
@@ -180,8 +181,8 @@ def test_neural_signals_read_their_context_and_call_no_model(monkeypatch: pytest
     def no_embedding(*args: object, **kwargs: object) -> object:
         raise AssertionError("a signal called the embedding model")
 
-    monkeypatch.setattr(mtqc.embeddings, "embed", no_embedding)
-    monkeypatch.setattr(mtqc.embeddings, "cosine_similarities", no_embedding)
+    monkeypatch.setattr(mtqc.neural.embeddings, "embed", no_embedding)
+    monkeypatch.setattr(mtqc.neural.embeddings, "cosine_similarities", no_embedding)
     for name in ("roundtrip", "likelihood", "lm_fluency"):
         outputs = SIGNALS[name]().run(ctx)
         assert len(outputs) == len(ctx.sentences) and all(o.values for o in outputs)

@@ -43,7 +43,7 @@ def test_recheck_of_an_unchanged_article_does_no_model_work(models_dir: Path, tm
     """Also issue 8, item 22: the pipeline runs every model once per article, batched (the LM
     included), and the signals (built with no arguments) only read the outputs."""
     from mtqc.engines.marian import MarianEngine
-    from mtqc.lm import CausalLM
+    from mtqc.neural.lm import CausalLM
     from mtqc.signals.lm_fluency import LMFluencySignal
 
     calls: list[int] = []

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtqc.engines.offline import OfflineEngine
-from mtqc.glossary import Glossary
+from mtqc.glossary.concepts import Glossary
 from mtqc.ingest import segment
 from mtqc.pipeline import build_context
 from mtqc.signals.pronouns import PronounSignal

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mtqc.atomic import write_atomic
+from mtqc.fs import write_atomic
 from mtqc.config import load_settings
 from mtqc.errors import ReportError
 from mtqc.pipeline import Checker

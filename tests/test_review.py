@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import ReviewError
-from mtqc.glossary import check_glossary_file, load_glossary_file
-from mtqc.glossary_learn import learn_glossary, replacement_for
+from mtqc.glossary.concepts import check_glossary_file, load_glossary_file
+from mtqc.glossary.learn import learn_glossary, replacement_for
 from mtqc.pipeline import Checker
 from mtqc.results import ArticleReport
-from mtqc.review import (Decision, Review, ReviewSentence, Suppression, article_sha256, join_sentences,
+from mtqc.review.file import (Decision, Review, ReviewSentence, Suppression, article_sha256, join_sentences,
                          load_review, loads_review, review_from_report, review_to_dict, suppress_dismissed,
                          with_reviews)
 

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtqc.errors import GlossaryError
-from mtqc.glossary import load_glossary_file
-from mtqc.tbx import check_tbx, inspect_tbx, parse_tbx
+from mtqc.glossary.concepts import load_glossary_file
+from mtqc.glossary.tbx import check_tbx, inspect_tbx, parse_tbx
 
 # Written for these tests: a small terminology of Indonesian ministries and offices.
 MARTIF = """<?xml version="1.0" encoding="UTF-8"?>

@@ -8,7 +8,7 @@ from rich.console import Console
 
 from mtqc.cli import main
 from mtqc.results import ArticleReport, Flag, SentenceResult, Signature
-from mtqc.terminal import print_summary
+from mtqc.reports.terminal import print_summary
 
 # Written for these tests: square brackets as news text uses them, and markup-like ones.
 MARKUP = "The minister [sic] said the plan [/foo] was [bold red]ready[/bold red] :thumbs_up: for the media crew."

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from mtqc.atomic import HOST_TAG, TEMP_SUFFIX, clean_stale_temps, write_atomic, write_files
-from mtqc.cache import Cache, clear_cache
+from mtqc.fs import HOST_TAG, TEMP_SUFFIX, clean_stale_temps, write_atomic, write_files
+from mtqc.neural.cache import Cache, clear_cache
 from mtqc.cli import main
 from mtqc.errors import CacheError, ReportError
 from mtqc.pipeline import Checker

@@ -6,16 +6,16 @@ from pathlib import Path
 from typing import Sequence
 
 from . import __version__
-from .cache import Cache
-from .calibration import Calibration, calibrate_report, load_calibration
+from .neural.cache import Cache
+from .calibration.model import Calibration, calibrate_report, load_calibration
 from .config import Settings
-from .embeddings import embedding_model_label
+from .neural.embeddings import embedding_model_label
 from .engines import Engine, EngineChoice, select_engine
 from .errors import EngineError, UsageError
-from .glossary import Glossary, load_glossaries
+from .glossary.concepts import Glossary, load_glossaries
 from .ingest import Article, check_english, load_article, segment
-from .lm import CausalLM, load_lm
-from .model_outputs import ModelOutputs, PhraseRequest, compute_model_outputs
+from .neural.lm import CausalLM, load_lm
+from .engines.outputs import ModelOutputs, PhraseRequest, compute_model_outputs
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
 from .signals import ANNOTATION_SIGNALS, BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal

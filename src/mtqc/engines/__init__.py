@@ -6,7 +6,8 @@ from typing import Callable
 
 from ..config import Settings
 from ..errors import EngineError, UsageError
-from .base import Engine, MqmError, ModelInfo, SentenceAnnotation, TokenScores
+from ..neural.manifest import ModelInfo
+from .base import Engine, MqmError, SentenceAnnotation, TokenScores
 from .offline import OfflineEngine
 
 __all__ = ["Engine", "ModelInfo", "TokenScores", "MqmError", "SentenceAnnotation", "EngineChoice", "ENGINE_NAMES", "select_engine"]

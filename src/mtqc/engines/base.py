@@ -6,18 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Sequence
 
 from ..errors import EngineError
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """A model as it appears in a report signature."""
-
-    name: str
-    hub_id: str
-    revision: str
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.revision[:12]}"
+from ..neural.manifest import ModelInfo
 
 
 @dataclass(frozen=True)

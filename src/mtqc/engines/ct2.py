@@ -77,7 +77,7 @@ def convert_model(resolved: Any, out_dir: Path, *, force: bool = False) -> Path:
 
 def convert_models(settings: Settings, names: Sequence[str] | None = None, *, force: bool = False) -> list[Path]:
     """`mtqc models convert`: CTranslate2 copies of the translation models (all by default)."""
-    from ..models import ct2_dir, load_manifest, locate_model
+    from ..neural.manifest import ct2_dir, load_manifest, locate_model
 
     names = list(names or [s.name for s in load_manifest().values() if s.kind == "marian"])
     return [convert_model(locate_model(n, settings), ct2_dir(n, settings), force=force) for n in names]
@@ -90,7 +90,7 @@ class CTranslate2Engine(OpusMtEngine):
 
     def __init__(self, settings: Settings, *, batch_size: int | None = None, num_beams: int | None = None,
                  directions: Sequence[tuple[str, str]] = DIRECTIONS, compute_type: str | None = None) -> None:
-        from ..models import ct2_dir
+        from ..neural.manifest import ct2_dir
 
         self._locate(settings, directions, batch_size, num_beams)
         try:
@@ -164,7 +164,7 @@ class CTranslate2Engine(OpusMtEngine):
 
 def create_ct2_engine(settings: Settings, **kwargs: Any) -> Engine:
     """The factory behind `--engine ct2`: the engine, behind the persistent cache."""
-    from ..cache import with_cache
+    from .cached import with_cache
 
     try:
         engine = CTranslate2Engine(settings, **kwargs)

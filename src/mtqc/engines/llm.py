@@ -21,7 +21,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ..config import LlmSettings, Settings
 from ..errors import EngineError, LlmError, UsageError
-from .base import Engine, ModelInfo, SentenceAnnotation, TokenScores
+from ..neural.manifest import ModelInfo
+from .base import Engine, SentenceAnnotation, TokenScores
 from .llm_prompts import (
     MQM_RESPONSE_FORMAT, PROMPT_VERSION, Message, annotation_items, annotation_messages, parse_json_reply,
     parse_numbered, translation_messages, verify_annotations,
@@ -306,7 +307,7 @@ class LlmEngine(Engine):
     # ------------------------------------------------------------------ helpers
 
     def _key(self, *parts: str) -> str:
-        from ..cache import make_key
+        from ..neural.cache import make_key
 
         return make_key("llm", PROMPT_VERSION, self.url, self.model, *parts)
 
@@ -346,7 +347,7 @@ class LlmEngine(Engine):
 
 def create_llm_engine(settings: Settings) -> Engine:
     """The factory behind `--engine llm`: the engine, with its replies cached unless --no-cache."""
-    from ..cache import Cache
+    from ..neural.cache import Cache
 
     cache = Cache.for_settings(settings) if settings.use_cache else None
     return LlmEngine(settings.llm, cache=cache)

@@ -122,7 +122,7 @@ class MarianEngine(OpusMtEngine):
 
 def create_marian_engine(settings: Settings, **kwargs: Any) -> Engine:
     """The factory behind `--engine marian`: the engine, behind the persistent cache."""
-    from ..cache import with_cache
+    from .cached import with_cache
 
     try:
         engine = MarianEngine(settings, **kwargs)

@@ -16,7 +16,9 @@ from typing import Any, Iterator, Sequence
 
 from ..config import Settings
 from ..errors import EngineError
-from .base import Engine, ModelInfo, TokenScores
+from ..neural.batching import length_buckets
+from ..neural.manifest import ModelInfo
+from .base import Engine, TokenScores
 
 DIRECTIONS: tuple[tuple[str, str], ...] = (("en", "id"), ("id", "en"))
 DEFAULT_MAX_POSITIONS = 512  # opus-mt's limit; used only when the model's files do not say
@@ -34,13 +36,6 @@ def decode_cap(n_input_tokens: int, limit: int = DEFAULT_MAX_POSITIONS) -> int:
     """Most tokens a translation of an n-token input may have: a degenerate model that never emits
     </s> stops here instead of running to the model's position limit (never beyond it)."""
     return max(1, min(int(1.5 * n_input_tokens + 10), limit))
-
-
-def length_buckets(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
-    """Indices sorted by length, in batches: little padding, so little wasted compute."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    for i in range(0, len(order), max(1, batch_size)):
-        yield order[i:i + batch_size]
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -153,7 +148,7 @@ class OpusMtEngine(Engine):
     def _locate(self, settings: Settings, directions: Sequence[tuple[str, str]], batch_size: int | None,
                 num_beams: int | None) -> None:
         """Decoding settings, and every model found before a heavy import: a missing one fails in milliseconds."""
-        from ..models import locate_models, translation_model_name
+        from ..neural.manifest import locate_models, translation_model_name
 
         self.batch_size = max(1, int(settings.batch_size if batch_size is None else batch_size))
         self.num_beams = max(1, int(settings.beams if num_beams is None else num_beams))

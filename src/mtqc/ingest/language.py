@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from ..lexicon import english_share_of_words, words_with_offsets
+from .lexicon import english_share_of_words, words_with_offsets
 from .segments import Article
 
 if TYPE_CHECKING:

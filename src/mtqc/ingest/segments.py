@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
-from ..lexicon import words_with_offsets, zipf_en, zipf_id
+from .lexicon import words_with_offsets, zipf_en, zipf_id
 
 # The `# key: value` header fields that are metadata, written in lowercase as exporters write
 # them. Only a leading block of these is read as metadata, so a headline such as

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..atomic import write_files
+from ..fs import write_files
 from ..results import ArticleReport
 from .html import render_html, render_index, write_html
 from .json import report_to_json, write_json

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from ..atomic import write_atomic
+from ..fs import write_atomic
 from ..results import ArticleReport, Flag, SentenceResult
 from .index import Tally, build_index_view
 
@@ -111,7 +111,7 @@ def _flag_data(s: SentenceResult, n: int, f: Flag) -> dict[str, Any]:
 
 def report_page_data(report: ArticleReport, report_id: str | None = None) -> dict[str, Any]:
     """What the report's script works on: the sentences, their flags, and the review's identity."""
-    from ..review import report_article_sha256, review_file_name
+    from ..review.file import report_article_sha256, review_file_name
 
     stem = review_file_name(report.source)[:-len(".review.json")]
     return {

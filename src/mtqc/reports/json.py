@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..atomic import write_atomic
+from ..fs import write_atomic
 from ..results import ArticleReport
 
 

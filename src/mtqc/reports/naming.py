@@ -6,7 +6,7 @@ import re
 from pathlib import Path, PurePosixPath, PurePath
 from typing import Iterable, Sequence
 
-from ..atomic import check_writable_dir, clean_stale_temps, is_stdout
+from ..fs import check_writable_dir, clean_stale_temps, is_stdout
 from ..errors import UsageError
 from ..ingest import SUPPORTED_SUFFIXES
 

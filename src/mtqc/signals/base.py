@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Mapping, Sequence
 
 from ..engines import Engine, SentenceAnnotation, TokenScores
-from ..glossary import Glossary
+from ..glossary.concepts import Glossary
 from ..ingest import Article, Segment
-from ..lm import SentenceLogprob
-from ..model_outputs import PhraseRequest
+from ..neural.lm import SentenceLogprob
+from ..engines.outputs import PhraseRequest
 from ..results import Flag
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Iterable, Mapping, Sequence
 
-from ..glossary import _term_pattern
-from ..lexicon import zipf_en, zipf_id
+from ..glossary.concepts import _term_pattern
+from ..ingest.lexicon import zipf_en, zipf_id
 from ..results import Flag
 from .base import ArticleContext, PhraseRequest, Signal, SignalOutput
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ..lexicon import ngram_counts, words_with_offsets
+from ..ingest.lexicon import ngram_counts, words_with_offsets
 from .base import ArticleContext, Signal, SignalOutput
 
 

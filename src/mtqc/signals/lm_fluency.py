@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ..lexicon import words_with_offsets
-from ..lm import unigram_logprob
+from ..ingest.lexicon import words_with_offsets
+from ..neural.lm import unigram_logprob
 from .base import ArticleContext, Signal, SignalOutput
 from .distribution import is_outlier_low, robust_z
 from .likelihood import overlaps

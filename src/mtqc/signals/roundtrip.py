@@ -7,7 +7,7 @@ as the span.
 """
 from __future__ import annotations
 
-from ..lexicon import words_with_offsets
+from ..ingest.lexicon import words_with_offsets
 from .base import ArticleContext, Signal, SignalOutput
 from .distribution import is_outlier_low, robust_z
 

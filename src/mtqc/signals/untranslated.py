@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..lexicon import english_share_of_words, words_with_offsets, zipf_en, zipf_id
+from ..ingest.lexicon import english_share_of_words, words_with_offsets, zipf_en, zipf_id
 from ..results import Flag
 from .base import ArticleContext, Signal, SignalOutput
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import GoldError
-from .results import ArticleReport, SentenceResult
+from ..errors import GoldError
+from ..results import ArticleReport, SentenceResult
 
 LABELS = ("ok", "minor", "major")
 ERROR_TYPES = ("terminology", "mistranslation", "fluency", "untranslated", "consistency", "other")

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping, Sequence
 
-from .errors import ReviewError
-from .pipeline import Checker
-from .results import FLAG_TYPES, SEVERITIES, ArticleReport, Flag, SentenceResult, Signature
-from .scoring import mqm_score
+from ..errors import ReviewError
+from ..pipeline import Checker
+from ..results import FLAG_TYPES, SEVERITIES, ArticleReport, Flag, SentenceResult, Signature
+from ..scoring import mqm_score
 
 REVIEW_VERSION = 1
 REVIEW_SUFFIX = ".review.json"

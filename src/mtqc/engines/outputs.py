@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, AbstractSet, Any, Mapping, Sequence
 
-from .engines.base import Engine, SentenceAnnotation, TokenScores
-from .errors import EngineError
+from .base import Engine, SentenceAnnotation, TokenScores
+from ..errors import EngineError
 
 if TYPE_CHECKING:
-    from .cache import Cache
-    from .lm import CausalLM, SentenceLogprob
+    from ..neural.cache import Cache
+    from ..neural.lm import CausalLM, SentenceLogprob
 
 # The outputs a signal may name in `Signal.needs`; each is an `ArticleContext` field.
 MODEL_OUTPUTS: tuple[str, ...] = ("backtranslations", "roundtrips", "likelihoods", "roundtrip_similarities",
@@ -73,7 +73,7 @@ def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM
             # Prism-style forced decoding: the English as the id->en model's output for its own back-translation
             likelihoods = tuple(engine.score(list(back), texts, src="id", tgt="en"))
         if "roundtrip_similarities" in needs:
-            from .embeddings import cosine_similarities
+            from ..neural.embeddings import cosine_similarities
 
             similarities = tuple(cosine_similarities(texts, list(trip), cache))
     if lm is not None and "lm_scores" in needs:
@@ -84,7 +84,7 @@ def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM
         phrase_back = dict(zip(wanted, engine.translate(wanted, src="en", tgt="id"))) if wanted else {}
     phrase_vectors: dict[str, tuple[float, ...]] | None = {}
     if phrases.embed:
-        from .embeddings import embed
+        from ..neural.embeddings import embed
 
         wanted = list(phrases.embed)
         try:

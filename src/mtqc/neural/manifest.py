@@ -30,9 +30,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-from .config import Settings
-from .engines.base import ModelInfo
-from .errors import ModelNotFoundError, UsageError
+from ..config import Settings
+from ..errors import ModelNotFoundError, UsageError
 
 MANIFEST_RESOURCE = "models_manifest.toml"
 MARKER_FILE = ".mtqc-model.json"  # written by `pull`: hub id and the commit sha actually fetched
@@ -40,6 +39,18 @@ CT2_SUFFIX = "-ct2-int8"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 HUB_PROBE_TIMEOUT_S = 3.0
 DOWNLOAD_ETAG_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model as it appears in a report signature."""
+
+    name: str
+    hub_id: str
+    revision: str
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.revision[:12]}"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 if TYPE_CHECKING:
     from .cache import Cache
 
-from .errors import EngineError
+from ..errors import EngineError
 
 EMBEDDING_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 

@@ -13,16 +13,16 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence, Union
 from urllib.parse import quote
 
-from .atomic import clean_stale_temps, ensure_writable_dir, temp_path_for, write_atomic, write_atomic_chunks
-from .errors import InputError, ReportError, UsageError
+from ..fs import clean_stale_temps, ensure_writable_dir, temp_path_for, write_atomic, write_atomic_chunks
+from ..errors import InputError, ReportError, UsageError
 from .executors import INPUT, INTERNAL, INTERRUPTED, WRITE, Executor, InlineExecutor, Job, Outcome, WorkerInfo
-from .reports.html import render_index_chunks
-from .reports.index import SqlitePhraseTally, summary_row_extras_from_json
-from .reports.naming import BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_relpaths
+from ..reports.html import render_index_chunks
+from ..reports.index import SqlitePhraseTally, summary_row_extras_from_json
+from ..reports.naming import BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_relpaths
 from .sources import FolderSource, JsonlSource, Skipped, Unit, is_mtqc_report, scan_articles
 
 if TYPE_CHECKING:
-    from .pipeline import Checker
+    from ..pipeline import Checker
 
 __all__ = ["ArchiveBatch", "ArchiveResult", "BatchItem", "BatchProgress", "BatchResult", "INPUT",
            "INTERNAL", "INTERRUPTED", "WRITE", "ProgressLog", "Skipped", "find_articles", "is_mtqc_report",

@@ -22,9 +22,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
-from .errors import CalibrationError
-from .lexicon import words_with_offsets, zipf_en, zipf_id
-from .results import ArticleReport, Flag, SentenceResult
+from ..errors import CalibrationError
+from ..ingest.lexicon import words_with_offsets, zipf_en, zipf_id
+from ..results import ArticleReport, Flag, SentenceResult
 
 FORMAT = "mtqc-calibration/1"
 DEFAULT_CALIBRATION = "default-calibration.json"
@@ -294,7 +294,7 @@ def calibrate_report(raw: ArticleReport, calibration: Calibration) -> ArticleRep
 
 
 def _decide(s: SentenceResult, pred: SentencePrediction, flagged: bool, major: bool) -> SentenceResult:
-    from .scoring import merge_flags
+    from ..scoring import merge_flags
 
     raised, hints = list(s.flags), list(s.candidates)
     # a user's own rule (pinned) is shown as written, whatever the sentence's probability

@@ -27,8 +27,8 @@ from typing import Iterable, Iterator
 
 import ahocorasick
 
-from .errors import GlossaryError
-from .results import SEVERITIES, Severity
+from ..errors import GlossaryError
+from ..results import SEVERITIES, Severity
 
 BUILTIN_GLOSSARY = "news-id-en"
 _KEYS = {"id", "en", "accept", "wrong", "note", "source", "severity"}

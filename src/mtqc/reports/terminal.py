@@ -12,11 +12,11 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
-from .results import ArticleReport, SentenceResult
-from .scoring import SEVERITY_WEIGHTS
+from ..results import ArticleReport, SentenceResult
+from ..scoring import SEVERITY_WEIGHTS
 
 if TYPE_CHECKING:
-    from .evaluation import Bootstrap, EvalResult
+    from ..calibration.evaluate import Bootstrap, EvalResult
 
 _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
 

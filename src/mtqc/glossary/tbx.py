@@ -44,9 +44,9 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from .errors import GlossaryError
-from .glossary import Concept
-from .results import SEVERITIES
+from ..errors import GlossaryError
+from .concepts import Concept
+from ..results import SEVERITIES
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _ENTRY_TAGS = {"termEntry", "conceptEntry"}

@@ -10,8 +10,8 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Iterable, Iterator, Union
 from urllib.parse import quote
 
-from .errors import InputError
-from .ingest import SUPPORTED_SUFFIXES
+from ..errors import InputError
+from ..ingest import SUPPORTED_SUFFIXES
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 # JSONL fields that are the article itself; every other field is metadata for its report

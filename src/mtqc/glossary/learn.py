@@ -5,8 +5,8 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .results import SEVERITIES
-from .review import Decision, Review
+from ..results import SEVERITIES
+from ..review.file import Decision, Review
 
 # flag types whose decisions teach terminology: a wrong rendering (glossary `wrong`) or an
 # Indonesian word left in the English (glossary `id`)

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
 
-from .atomic import write_files
-from .config import Settings
-from .errors import ExecutorError, InputError, MtqcError
+from ..fs import write_files
+from ..config import Settings
+from ..errors import ExecutorError, InputError, MtqcError
 
 if TYPE_CHECKING:
-    from .pipeline import Checker
+    from ..pipeline import Checker
 
 # error_kind of a failed article: it could not be checked, its reports could not be written,
 # mtqc itself failed (a bug), or the batch was interrupted before reaching it
@@ -44,13 +44,13 @@ class CheckerOptions:
     reviews: tuple[Path, ...] = ()  # editors' review files: flags they dismissed are not raised again
 
     def build(self) -> "Checker":
-        from .pipeline import Checker
+        from ..pipeline import Checker
 
         checker = Checker.create(self.settings, engine=self.engine, glossaries=self.glossaries,
                                  builtin_glossary=self.builtin_glossary, disabled=self.disabled,
                                  calibration=self.calibration, calibrated=self.calibrated)
         if self.reviews:
-            from .review import load_review, with_reviews
+            from ..review.file import load_review, with_reviews
 
             checker = with_reviews(checker, [load_review(p) for p in self.reviews])
         return checker
@@ -114,7 +114,7 @@ def _internal(job: Job, exc: BaseException, **known: Any) -> Outcome:
 def _check(checker: "Checker", job: Job) -> Any:
     if job.file is not None:
         return checker.check_file(Path(job.file))
-    from .ingest import check_english, segment
+    from ..ingest import check_english, segment
 
     text = job.text or ""
     if len(text.encode("utf-8")) > checker.settings.max_bytes:
@@ -144,8 +144,8 @@ def write_pair(job: Job, outcome: Outcome) -> Outcome:
 
 def process_job(checker: "Checker", job: Job) -> Outcome:
     """Check one article and render (and, if `job.write`, write) its report pair; never raises."""
-    from .reports import render_html, report_to_json
-    from .reports.index import summary_row_extras
+    from ..reports import render_html, report_to_json
+    from ..reports.index import summary_row_extras
 
     try:
         report = _check(checker, job)
@@ -440,7 +440,7 @@ def make_executor(options: CheckerOptions, *, executor: str = "local", jobs: int
         UsageError: an address without `--executor ray`, or an unknown executor.
         ExecutorError: Ray is asked for and not installed.
     """
-    from .errors import UsageError
+    from ..errors import UsageError
 
     if executor not in EXECUTORS:
         raise UsageError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")

@@ -8,13 +8,13 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from .calibration import (
+from .model import (
     DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE, DEFAULT_SEED, FORMAT,
     MIN_FEATURE_SUPPORT, Calibration, LinearHead, calibrate_report, calibration_from_json, sentence_features,
 )
-from .errors import CalibrationError
-from .evaluation import EvalResult, GoldArticle, align, evaluate
-from .results import ArticleReport
+from ..errors import CalibrationError
+from .evaluate import EvalResult, GoldArticle, align, evaluate
+from ..results import ArticleReport
 
 MIN_MAJOR_FLAGS = 20  # a major threshold chosen on fewer sentences than this is noise
 

@@ -12,16 +12,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from . import __version__
-from .calibration import DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE
-from .config import Settings, load_settings, parse_price
-from .engines import ENGINE_NAMES
-from .errors import InputError, MtqcError, UsageError
-from .signals import SIGNALS
+from .. import __version__
+from ..calibration.model import DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE
+from ..config import Settings, load_settings, parse_price
+from ..engines import ENGINE_NAMES
+from ..errors import InputError, MtqcError, UsageError
+from ..signals import SIGNALS
 
 if TYPE_CHECKING:
-    from .executors import CheckerOptions
-    from .pipeline import Checker
+    from ..batch.executors import CheckerOptions
+    from ..pipeline import Checker
 
 EXIT_OK, EXIT_UNDER_THRESHOLD, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 F = TypeVar("F", bound=Callable[..., Any])
@@ -130,7 +130,7 @@ def _make_checker(opts: dict[str, Any]) -> "Checker":
 
 
 def _load_review(path: Path) -> Any:
-    from .review import load_review
+    from ..review.file import load_review
 
     return load_review(path)
 
@@ -148,10 +148,10 @@ def _load_review(path: Path) -> Any:
 def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | None, out_dir: Path, quiet: bool,
           fail_under: float | None, **opts: Any) -> None:
     """Check one or more articles; write JSON and HTML reports and print a summary."""
-    from .atomic import is_stdout
-    from .reports import write_reports
-    from .reports.naming import plan_check_paths, prepare_report_dirs
-    from .terminal import print_summary
+    from ..fs import is_stdout
+    from ..reports import write_reports
+    from ..reports.naming import plan_check_paths, prepare_report_dirs
+    from ..reports.terminal import print_summary
 
     plan = plan_check_paths(files, out_dir, json_path, html_path,
                             other_inputs=[*opts["glossaries"], *opts.get("reviews", ())])
@@ -187,7 +187,7 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
 
 def _checker_options(opts: dict[str, Any]) -> "CheckerOptions":
     """The picklable recipe each batch worker builds its own checker from."""
-    from .executors import CheckerOptions
+    from ..batch.executors import CheckerOptions
 
     if opts.get("calibration") and opts.get("no_calibration"):
         raise UsageError("--calibration and --no-calibration contradict each other; give one")
@@ -225,9 +225,9 @@ def batch(directory: Path, out_dir: Path, recursive: bool, jobs: int | None, for
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import ArchiveBatch, ProgressLog
-    from .executors import make_executor
-    from .sources import FolderSource, JsonlSource, is_jsonl
+    from ..batch.archive import ArchiveBatch, ProgressLog
+    from ..batch.executors import make_executor
+    from ..batch.sources import FolderSource, JsonlSource, is_jsonl
 
     debug = bool(click.get_current_context().find_root().params.get("debug"))
     options = _checker_options(opts)
@@ -323,12 +323,12 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
     """Measure mtqc on annotated articles (folders of *.gold.json beside the articles)."""
     import json
 
-    from .evaluation import bootstrap, evaluate, load_gold_dirs
-    from .reports import write_json
+    from ..calibration.evaluate import bootstrap, evaluate, load_gold_dirs
+    from ..reports import write_json
 
     golds = load_gold_dirs(list(gold_dirs))
     if folds is not None:
-        from .training import cross_validate
+        from ..calibration.fit import cross_validate
 
         if opts.get("calibration") or opts.get("no_calibration"):
             raise UsageError("--folds fits its own calibrations; drop --calibration/--no-calibration")
@@ -356,7 +356,7 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
     if as_json:
         click.echo(json.dumps(payload, indent=2))
         return
-    from .terminal import print_eval
+    from ..reports.terminal import print_eval
 
     print_eval(result, major, how, Console(), intervals)
 
@@ -375,9 +375,9 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
 def calibrate(gold_dirs: tuple[Path, ...], out_path: Path, name: str | None, seed: int, max_false_flag_rate: float,
               major_precision: float, fail_under: float | None, **opts: Any) -> None:
     """Fit a calibration on annotated articles; use it with `--calibration FILE`."""
-    from .atomic import write_atomic
-    from .evaluation import load_gold_dirs
-    from .training import corpus_sha256, fit_calibration, samples_for
+    from ..fs import write_atomic
+    from ..calibration.evaluate import load_gold_dirs
+    from ..calibration.fit import corpus_sha256, fit_calibration, samples_for
 
     if opts.get("calibration"):
         raise UsageError("calibrate fits a calibration from the signals' own flags; drop --calibration")
@@ -419,7 +419,7 @@ def models_list(models_dir: Path | None, as_json: bool) -> None:
 
     from rich.table import Table
 
-    from .models import model_status
+    from ..neural.manifest import model_status
 
     rows = model_status(_settings(models_dir))
     if as_json:
@@ -443,7 +443,7 @@ def models_list(models_dir: Path | None, as_json: bool) -> None:
 @handle_errors
 def models_pull(names: tuple[str, ...], models_dir: Path | None, force: bool) -> None:
     """Download models (all by default) into the models directory; resumable."""
-    from .models import pull
+    from ..neural.manifest import pull
 
     for resolved in pull(list(names) or None, _settings(models_dir), force=force):
         click.echo(f"{resolved.spec.name}: {resolved.path} ({resolved.source}, revision {resolved.revision})")
@@ -456,7 +456,7 @@ def models_pull(names: tuple[str, ...], models_dir: Path | None, force: bool) ->
 @handle_errors
 def models_convert(names: tuple[str, ...], models_dir: Path | None, force: bool) -> None:
     """Convert the Marian models to CTranslate2 int8 for the faster `ct2` engine."""
-    from .engines.ct2 import convert_models
+    from ..engines.ct2 import convert_models
 
     for path in convert_models(_settings(models_dir, offline=True), list(names) or None, force=force):
         click.echo(f"converted: {path}")
@@ -472,7 +472,7 @@ def glossary() -> None:
 @handle_errors
 def glossary_check(paths: tuple[Path, ...]) -> None:
     """List every problem in each glossary with its line number; exit 2 if there are any."""
-    from .glossary import inspect_glossary_file
+    from ..glossary.concepts import inspect_glossary_file
 
     bad = False
     for path in paths:
@@ -494,9 +494,9 @@ def glossary_check(paths: tuple[Path, ...]) -> None:
 @handle_errors
 def glossary_learn(reviews: tuple[Path, ...], out_path: Path) -> None:
     """Turn accepted and edited terminology decisions in review files into glossary entries."""
-    from .atomic import write_atomic
-    from .glossary_learn import learn_glossary
-    from .reports.naming import guard_outputs
+    from ..fs import write_atomic
+    from ..glossary.learn import learn_glossary
+    from ..reports.naming import guard_outputs
 
     guard_outputs([out_path], reviews)
     loaded = [_load_review(p) for p in reviews]
@@ -523,8 +523,8 @@ def review() -> None:
 @handle_errors
 def review_apply(review_path: Path, out_path: Path) -> None:
     """Write the corrected article (plain text) from an editor's review."""
-    from .atomic import is_stdout, write_atomic
-    from .reports.naming import guard_outputs
+    from ..fs import is_stdout, write_atomic
+    from ..reports.naming import guard_outputs
 
     loaded = _load_review(review_path)
     # the article itself, where it can be found, is an input too: never written over
@@ -547,12 +547,9 @@ def cache() -> None:
 @handle_errors
 def cache_clear() -> None:
     """Delete every cached translation and score."""
-    from .cache import CACHE_FILE, clear_cache
+    from ..neural.cache import CACHE_FILE, clear_cache
 
     path = Path(_settings().cache_dir) / CACHE_FILE
     removed = clear_cache(path)
     click.echo(f"cleared {path}: " + ("removed the damaged cache file" if removed is None else f"{removed} entries"))
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:
     from .cache import Cache
 
-from .config import Settings
-from .engines.base import ModelInfo
-from .engines.opus import length_buckets
-from .errors import EngineError
+from ..config import Settings
+from .batching import length_buckets
+from .manifest import ModelInfo
+from ..errors import EngineError
 
 LM_NAME = "distilgpt2"
 
@@ -130,7 +130,7 @@ def _load(text: str) -> SentenceLogprob:
 
 def load_lm(settings: Settings) -> CausalLM:
     """Find (or fetch, unless offline) the manifest's LM and load it; EngineError if it cannot."""
-    from .models import locate_model
+    from .manifest import locate_model
 
     resolved = locate_model(LM_NAME, settings)
     return CausalLM(str(resolved.path), resolved.info)

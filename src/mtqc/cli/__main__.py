@@ -1,0 +1,4 @@
+"""`python -m mtqc.cli`: the same as the `mtqc` command."""
+from .app import main
+
+main()
