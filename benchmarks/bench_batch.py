@@ -53,7 +53,7 @@ def make_articles(folder: Path, count: int, *, short: bool = False) -> None:
 
 DRIVER = """
 import resource, sys
-from mtqc.cli.app import main
+from mtqc.cli import main
 try:
     main(sys.argv[1:], prog_name="mtqc")
 except SystemExit as exc:

@@ -1,0 +1,102 @@
+"""`mtqc batch`: check a folder, a tree or a JSON Lines file of articles."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from ..errors import InputError, UsageError
+from .common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDER_THRESHOLD, checker_options, check_options,
+                     review_option, err_console, handle_errors)
+
+
+@click.command()
+@click.argument("directory", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+              help="Folder for the reports, summary.json, summary.jsonl and index.html.")
+@click.option("--recursive", "-r", is_flag=True, help="Check the whole tree below INPUT, mirrored under OUTDIR.")
+@click.option("--jobs", "-j", type=click.IntRange(1), default=None,
+              help="Worker processes (local; default 1) or Ray actors (default: one per cluster CPU).")
+@click.option("--force", is_flag=True, help="Check every article again, even those unchanged since the last run.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where to check: this machine, or a Ray cluster (pip install -e '.[ray]').")
+@click.option("--ray-address", default=None, help="Ray cluster to join (e.g. ray://head:10001); default: start a local one.")
+@check_options
+@review_option
+@handle_errors
+def batch(directory: Path, out_dir: Path, recursive: bool, jobs: int | None, force: bool, executor: str,
+          ray_address: str | None, fail_under: float | None, **opts: Any) -> None:
+    """Check every *.txt, *.md and *.html article in a folder (INPUT), or every line of a .jsonl file.
+
+    Articles unchanged since the last run into OUTDIR are not checked again (--force does); a batch
+    that was stopped picks up where it was.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from ..batch.archive import ArchiveBatch, ProgressLog
+    from ..batch.executors import make_executor
+    from ..batch.sources import FolderSource, JsonlSource, is_jsonl
+
+    debug = bool(click.get_current_context().find_root().params.get("debug"))
+    options = checker_options(opts)
+    if is_jsonl(directory):
+        if recursive:
+            raise UsageError("--recursive walks a folder; INPUT is a JSON Lines file")
+        source: Any = JsonlSource(directory, options.settings.max_bytes)
+    else:
+        source = FolderSource(directory, recursive)
+    # built before the plan so that a missing Ray or a bad --ray-address fails before any work
+    ex = make_executor(options, executor=executor, jobs=jobs, ray_address=ray_address)
+    with ArchiveBatch(source, out_dir, force=force, other_inputs=(*options.glossaries, *options.reviews)) as plan:
+        for skipped in plan.skipped():
+            err_console.print(f"[yellow]skipped:[/] {escape(str(skipped))}", soft_wrap=True)
+        if not plan.total:
+            what = "no *.txt, *.md or *.html articles found" if isinstance(source, FolderSource) else "no JSON lines"
+            raise InputError(f"{directory}: {what}"
+                             + (f" ({plan.skipped_count} skipped, see above)" if plan.skipped_count else ""))
+        plan.prepare()  # an unwritable OUTDIR fails now, not after every article is checked
+        try:
+            info = ex.start()
+            for note in info.notes:
+                err_console.print(f"[cyan]note:[/] {escape(note)}", soft_wrap=True)
+            terminal = err_console.is_terminal
+            log = ProgressLog(lambda line: err_console.print(escape(line), soft_wrap=True, highlight=False))
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
+                          console=err_console, transient=True, disable=not terminal) as progress:
+                task = progress.add_task("checking", total=plan.total, rate="")
+
+                def on_progress(p: Any) -> None:
+                    if terminal:
+                        progress.update(task, completed=p.done, rate=f"{p.rate:.1f}/s",
+                                        description=f"checking ({p.failed} failed)" if p.failed else "checking")
+                    else:
+                        log(p)
+
+                result = plan.run(ex, info=info, debug=debug, on_progress=on_progress)
+        finally:
+            ex.close()
+    skipped_note = f", {result.skipped} skipped" if result.skipped else ""
+    unchanged = f"; {result.unchanged} unchanged since the last run, not checked again" if result.unchanged else ""
+    click.echo(f"checked {result.checked} of {result.total} articles{skipped_note}; reports in {out_dir} "
+               f"(index: {result.index_path.name}, summary: {result.summary_path.name}){unchanged}")
+    for item in result.failures:
+        err_console.print(f"[bold red]failed:[/] {escape(item.error or '')}", soft_wrap=True)
+        if item.traceback:
+            err_console.print(item.traceback, markup=False, highlight=False, soft_wrap=True)
+    if result.failed > len(result.failures):
+        err_console.print(f"... and {result.failed - len(result.failures)} more failures, listed in {result.summary_path}")
+    for error in result.errors:
+        err_console.print(f"[bold red]mtqc: error:[/] {escape(error)}", soft_wrap=True)
+    if result.failed:
+        err_console.print(f"mtqc: {result.failed} of {result.total} articles could not be checked")
+    if result.internal_failed:
+        if not debug:
+            err_console.print("mtqc: an internal error is a bug; rerun with mtqc --debug batch ... for the traceback")
+        raise click.exceptions.Exit(EXIT_INTERNAL)
+    if result.failed or result.errors:
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+    if fail_under is not None and result.lowest_score is not None and result.lowest_score < fail_under:
+        raise click.exceptions.Exit(EXIT_UNDER_THRESHOLD)
