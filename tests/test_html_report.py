@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtqc.config import load_settings
+from mtqc.ingest import article_from_text
+from mtqc.results import ArticleReport
 from mtqc.pipeline import Checker
 from mtqc.reports import render_html, render_index
 from mtqc.reports.index import build_index_view, phrase_key, summary_row_extras
@@ -27,12 +29,16 @@ def checker() -> Checker:
     return Checker.create(load_settings(env={}), engine="offline", calibrated=False)
 
 
+def _check_text(checker: Checker, text: str, source: str) -> ArticleReport:
+    return checker.check_article(article_from_text(text, source))
+
+
 def _scripts(html: str) -> list[str]:
     return re.findall(r"<script>(.*?)</script>", html, re.S)
 
 
 def test_csp_allows_exactly_the_one_inline_script_and_nothing_from_outside(checker: Checker) -> None:
-    for html in (render_html(checker.check_text(TEXT, "b.txt")), render_index([], "t", "sig", [])):
+    for html in (render_html(_check_text(checker, TEXT, "b.txt")), render_index([], "t", "sig", [])):
         [script] = _scripts(html)
         csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
         digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode()
@@ -43,7 +49,7 @@ def test_csp_allows_exactly_the_one_inline_script_and_nothing_from_outside(check
 
 def test_embedded_data_cannot_end_its_script_element(checker: Checker) -> None:
     hostile = "The minister said </script><script>alert(1)</script> and <!-- the the plan was ready.\n"
-    html = render_html(checker.check_text(hostile, "</script>.txt"))
+    html = render_html(_check_text(checker, hostile, "</script>.txt"))
     block = html.split('<script type="application/json" id="mtqc-data">')[1].split("</script>")[0]
     data = json.loads(block)  # the whole data block survived: nothing in it closed the element
     assert "</script><script>alert(1)</script>" in data["sentences"][0]["text"] and "<" not in block
@@ -51,7 +57,7 @@ def test_embedded_data_cannot_end_its_script_element(checker: Checker) -> None:
 
 
 def test_report_shows_glossary_entries_and_collapsed_back_translations(checker: Checker) -> None:
-    report = checker.check_text(TEXT, "b.txt")
+    report = _check_text(checker, TEXT, "b.txt")
     calque = next(f for f in report.flags if f.type == "terminology")
     assert calque.glossary_entry and calque.glossary_entry["preferred"] == "reporters"
     assert calque.glossary_entry["origin"].startswith("news-id-en.glossary:")
@@ -65,8 +71,8 @@ def test_report_shows_glossary_entries_and_collapsed_back_translations(checker: 
 
 
 def test_summary_rows_and_index_views(checker: Checker) -> None:
-    a = summary_row_extras(checker.check_text(TEXT, "a.txt"))
-    b = summary_row_extras(checker.check_text(TEXT.replace("mayor", "governor").replace("the the", "the"), "b.txt"))
+    a = summary_row_extras(_check_text(checker, TEXT, "a.txt"))
+    b = summary_row_extras(_check_text(checker, TEXT.replace("mayor", "governor").replace("the the", "the"), "b.txt"))
     assert a["by_type"]["terminology"] == 1 and a["suppressed"] == 0
     assert {"media crew", "the the"} <= {p["key"] for p in a["flagged_phrases"]}
     rows = [{"name": "a.txt", "html": "articles/a%20b.html", "score": 40.0, "by_severity": {}, **a},

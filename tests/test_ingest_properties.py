@@ -15,7 +15,7 @@ from mtqc.ingest import (
     html_article,
     load_article,
     markdown_article,
-    parse_article,
+    article_from_text,
     segment,
 )
 
@@ -89,7 +89,7 @@ def test_html_ingest_locates_segments_or_raises_input_error(html: str) -> None:
 @given(texts, st.sampled_from([".txt", ".md", ".html"]))
 def test_any_text_in_any_format_gives_an_article_or_a_typed_error(text: str, suffix: str) -> None:
     try:
-        article = parse_article(text, "x" + suffix, suffix)
+        article = article_from_text(text, "x" + suffix, suffix=suffix)
     except MtqcError:
         return
     _assert_located(article)

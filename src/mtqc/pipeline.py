@@ -13,7 +13,7 @@ from .neural.embeddings import embedding_model_label
 from .engines import Engine, EngineChoice, select_engine
 from .errors import EngineError, UsageError
 from .glossary.concepts import Glossary, load_glossaries
-from .ingest import Article, check_english, load_article, segment
+from .ingest import Article, load_article
 from .neural.lm import CausalLM, load_lm
 from .engines.outputs import ModelOutputs, PhraseRequest, compute_model_outputs
 from .results import ArticleReport, Flag, SentenceResult, Signature
@@ -129,11 +129,6 @@ class Checker:
 
     def check_file(self, path: Path) -> ArticleReport:
         return self.check_article(load_article(path, self.settings.max_bytes))
-
-    def check_text(self, text: str, source: str = "<text>") -> ArticleReport:
-        article = segment(text, source)
-        check_english(article)
-        return self.check_article(article)
 
     def check_article(self, article: Article) -> ArticleReport:
         scored = tuple(article.scored_segments)

@@ -114,16 +114,9 @@ def _internal(job: Job, exc: BaseException, **known: Any) -> Outcome:
 def _check(checker: "Checker", job: Job) -> Any:
     if job.file is not None:
         return checker.check_file(Path(job.file))
-    from ..ingest import check_english, segment
+    from ..ingest import article_from_text
 
-    text = job.text or ""
-    if len(text.encode("utf-8")) > checker.settings.max_bytes:
-        raise InputError(f"{job.path}: the text is over {checker.settings.max_bytes} bytes (MTQC_MAX_BYTES); "
-                         "split it or raise the limit")
-    article = segment(text, job.path)
-    if job.metadata:  # the JSONL record's own fields, over any header lines in the text
-        article = replace(article, metadata={**article.metadata, **dict(job.metadata)})
-    check_english(article)
+    article = article_from_text(job.text or "", job.path, max_bytes=checker.settings.max_bytes, metadata=dict(job.metadata))
     return checker.check_article(article)
 
 
