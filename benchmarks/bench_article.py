@@ -83,7 +83,8 @@ def main() -> None:
 
     from mtqc.config import Settings
     from mtqc.engines import opus as opus_module  # both engines decode through opus.decode_cap
-    from mtqc.pipeline import Checker
+    from mtqc.ingest import article_from_text
+    from mtqc.pipeline import CheckerConfig
 
     if not args.engine_cap:
         opus_module.decode_cap = lambda n, limit=512: max(1, min(n, limit))  # type: ignore[assignment]
@@ -99,19 +100,22 @@ def main() -> None:
                         threads=args.threads, beams=args.beams, batch_size=args.batch_size)
 
     t = time.perf_counter()
-    checker = Checker.create(settings, engine=args.engine)
+    checker = CheckerConfig(settings, engine=args.engine).build()
     if not args.engine_cap:
         from mtqc.engines import EngineChoice
 
-        checker.engine_choice = EngineChoice(realistic(checker.engine_choice.engine), checker.engine_choice.notes)
-    checker.check_text("The minister spoke on Monday.", "warmup")  # load every model once
+        from dataclasses import replace
+
+        checker = replace(checker, engine_choice=EngineChoice(realistic(checker.engine_choice.engine),
+                                                               checker.engine_choice.notes))
+    checker.check_article(article_from_text("The minister spoke on Monday.", "warmup"))  # load every model once
     load = time.perf_counter() - t
 
     t = time.perf_counter()
-    report = checker.check_text(text, "bench.txt")
+    report = checker.check_article(article_from_text(text, "bench.txt"))
     cold = time.perf_counter() - t
     t = time.perf_counter()
-    checker.check_text(text, "bench.txt")
+    checker.check_article(article_from_text(text, "bench.txt"))
     cached = time.perf_counter() - t
     n = sum(1 for s in report.sentences if s.scored)
     import sentencepiece

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from mtqc.config import load_settings
-from mtqc.pipeline import Checker
+from mtqc.ingest import article_from_text
+from mtqc.pipeline import CheckerConfig
 from mtqc.reports import render_html, render_index
 from mtqc.reports.index import summary_row_extras
 
@@ -93,11 +94,11 @@ def main() -> None:
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    checker = Checker.create(load_settings(env={}), engine="offline")
+    checker = CheckerConfig(load_settings(env={}), engine="offline").build()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         t0 = time.perf_counter()
-        report = checker.check_text(article_text(args.sentences), "floods.txt")
+        report = checker.check_article(article_from_text(article_text(args.sentences), "floods.txt"))
         t1 = time.perf_counter()
         article_html = render_html(report)
         t2 = time.perf_counter()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mtqc.batch.archive import run_batch
 from mtqc.config import load_settings
-from mtqc.pipeline import Checker
+from mtqc.pipeline import CheckerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def main() -> None:
 
     os.environ["MTQC_CACHE_DIR"] = tempfile.mkdtemp(prefix="mtqc-bench-cache-")  # cold, reproducible
     t0 = time.perf_counter()
-    checker = Checker.create(load_settings(), engine="offline")
+    checker = CheckerConfig(load_settings(), engine="offline").build()
     t_setup = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -4,9 +4,9 @@ from __future__ import annotations
 from mtqc.engines.base import Engine
 from mtqc.engines.offline import OfflineEngine
 from mtqc.glossary.concepts import Glossary
-from mtqc.ingest import segment
-from mtqc.results import Flag
-from mtqc.pipeline import build_context
+from mtqc.ingest import article_from_text, segment
+from mtqc.pipeline import Checker, build_context
+from mtqc.results import ArticleReport, Flag
 from mtqc.signals import Signal
 
 
@@ -22,3 +22,8 @@ def flagged_texts(signal: Signal, text: str, glossary: Glossary | None = None) -
     for seg, flags in zip(article.scored_segments, run_signal(signal, text, glossary)):
         out.extend(seg.text[f.span[0]:f.span[1]] for f in flags if f.span)
     return out
+
+
+def check_text(checker: Checker, text: str, source: str = "<text>") -> ArticleReport:
+    """Check text written in a test as the CLI checks a file (format, size limit, language check)."""
+    return checker.check_article(article_from_text(text, source, max_bytes=checker.settings.max_bytes))

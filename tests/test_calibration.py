@@ -17,14 +17,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mtqc.calibration.model import (
-    Calibration, LinearHead, calibrate_report, calibration_from_json, feature_signal, load_calibration,
+    Calibration, LinearHead, calibration_from_json, feature_signal, load_calibration,
     sentence_features,
 )
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import CalibrationError, GoldError
 from mtqc.calibration.evaluate import EvalResult, bootstrap, evaluate, load_gold_dir, parse_gold
-from mtqc.pipeline import Checker
+from mtqc.pipeline import CheckerConfig
+from mtqc.scoring import run_steps
 from mtqc.results import ArticleReport, Flag, SentenceResult, Signature
 from mtqc.calibration.fit import Sample, choose_thresholds, cross_validate, fit_calibration, samples_for
 
@@ -79,7 +80,7 @@ def gold_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def raw(gold_dir: Path) -> tuple[list, list[ArticleReport]]:
     golds = load_gold_dir(gold_dir)
-    checker = Checker.create(load_settings(env={}), engine="offline", calibrated=False)
+    checker = CheckerConfig(load_settings(env={}), engine="offline", calibrated=False).build()
     return golds, [checker.check_file(g.article_path) for g in golds]
 
 
@@ -167,7 +168,7 @@ def _raw_report(texts: list[str]) -> ArticleReport:
 def test_a_sentence_below_the_threshold_keeps_its_flags_as_candidates() -> None:
     short, long = "One two three four.", " ".join(["word"] * 30) + "."
     cal = _tiny_calibration(flag_t=0.5, major_t=0.99)
-    out = calibrate_report(_raw_report([short, long]), cal)
+    out = run_steps(_raw_report([short, long]), [cal])
     low, high = out.sentences
     assert low.flags == () and len(low.candidates) == 2 and low.p_error < 0.5
     assert all(f.probability == pytest.approx(low.p_error) for f in low.candidates)
@@ -183,7 +184,7 @@ def test_major_probability_sets_severity_and_pinned_flags_stay_as_written() -> N
     report = _raw_report([long, "A b."])
     s0 = report.sentences[0]
     sentences = (s0.__class__(**{**s0.__dict__, "flags": s0.flags + (pinned,)}), report.sentences[1])
-    out = calibrate_report(ArticleReport(**{**report.__dict__, "sentences": sentences}), _tiny_calibration(0.5, 0.5))
+    out = run_steps(ArticleReport(**{**report.__dict__, "sentences": sentences}), [_tiny_calibration(0.5, 0.5)])
     severities = {f.signal: f.severity for f in out.sentences[0].flags}
     assert severities == {"fluency": "major", "terminology": "critical"}
     # a short sentence is below both thresholds: a pinned flag there would still show
@@ -358,7 +359,7 @@ def test_eval_agrees_with_the_reference_scorer(raw: tuple, tmp_path: Path) -> No
     scorer = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(scorer)
     golds, reports = raw
-    calibrated = [calibrate_report(r, load_calibration()) for r in reports]
+    calibrated = [run_steps(r, [load_calibration()]) for r in reports]
     for gold, report in zip(golds, calibrated):
         (tmp_path / f"{gold.article_path.stem}.json").write_text(json.dumps(report.to_dict()), encoding="utf-8")
     gold_dir = golds[0].gold_path.parent

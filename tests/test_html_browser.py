@@ -18,10 +18,12 @@ import pytest
 
 from mtqc.batch.archive import run_batch
 from mtqc.config import load_settings
-from mtqc.pipeline import Checker
+from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.reports import render_index, write_html
 from mtqc.results import Flag
 from mtqc.review.file import join_sentences, loads_review
+
+from .helpers import check_text
 
 BROWSER_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 
@@ -91,11 +93,11 @@ def watched(browser: Any) -> Iterator[Watched]:
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.create(load_settings(env={}), engine="offline", calibrated=False)
+    return CheckerConfig(load_settings(env={}), engine="offline", calibrated=False).build()
 
 
 def _report_page(checker: Checker, tmp_path: Path, text: str = ARTICLE, name: str = "harbour.txt") -> Path:
-    return write_html(checker.check_text(text, name), tmp_path / "harbour.html")
+    return write_html(check_text(checker, text, name), tmp_path / "harbour.html")
 
 
 def _flag_id(page: Any, span_text: str) -> str:
@@ -193,7 +195,7 @@ def test_the_corrected_text_is_joined_as_mtqc_review_apply_joins_it(checker: Che
 
 def test_look_alike_flags_are_dismissed_and_undone_together(checker: Checker, tmp_path: Path,
                                                              watched: Watched) -> None:
-    report = checker.check_text(ARTICLE, "harbour.txt")
+    report = check_text(checker, ARTICLE, "harbour.txt")
     last = report.sentences[-1]
     text = last.text  # "Fishermen said the repairs were overdue and welcomed the plan."
 
@@ -294,9 +296,9 @@ def test_filters(checker: Checker, tmp_path: Path, watched: Watched) -> None:
 
 
 def test_probability_filter_on_a_calibrated_report(tmp_path: Path, watched: Watched) -> None:
-    calibrated = Checker.create(load_settings(env={}), engine="offline")
+    calibrated = CheckerConfig(load_settings(env={}), engine="offline").build()
     page = watched.page
-    page.goto(write_html(calibrated.check_text(ARTICLE, "harbour.txt"), tmp_path / "c.html").as_uri())
+    page.goto(write_html(check_text(calibrated, ARTICLE, "harbour.txt"), tmp_path / "c.html").as_uri())
     probs = [float(p) for p in page.locator(".flag").evaluate_all("els => els.map(e => e.dataset.prob)")]
     assert probs and all(0 <= p <= 1 for p in probs)
     threshold = sorted(probs)[len(probs) // 2] if len(set(probs)) > 1 else probs[0]
@@ -313,7 +315,7 @@ def test_article_markup_and_script_stay_inert(checker: Checker, tmp_path: Path, 
         "Residents said </textarea><b onmouseover=alert(1)>the</b> repairs were \u2028 quick.\n"
     )
     page = watched.page
-    page.goto(write_html(checker.check_text(hostile, "<i>x</i>.txt"), tmp_path / "hostile.html").as_uri())
+    page.goto(write_html(check_text(checker, hostile, "<i>x</i>.txt"), tmp_path / "hostile.html").as_uri())
     assert page.title() == "mtqc: <i>x</i>.txt"
     assert page.locator("script").count() == 2  # the data block and the report's own script
     assert page.locator("img, b, td i").count() == 0

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mtqc.config import load_settings
 from mtqc.ingest import segment
-from mtqc.pipeline import Checker
+from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.reports import render_html
 from mtqc.reports.html import render_index
 from mtqc.results import ArticleReport, Flag, SentenceResult, Signature
@@ -111,7 +111,7 @@ def test_batch_index_renders_names_and_errors_inert(name: str, error: str) -> No
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.create(load_settings(env={}), engine="offline")
+    return CheckerConfig(load_settings(env={}), engine="offline").build()
 
 
 ARTICLE = ("JAKARTA - Officials said the new bridge would open next month.\n\n"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from mtqc.config import load_settings
 from mtqc.ingest import article_from_text
 from mtqc.results import ArticleReport
-from mtqc.pipeline import Checker
+from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.reports import render_html, render_index
 from mtqc.reports.index import build_index_view, phrase_key, summary_row_extras
 from mtqc.review.file import report_article_sha256
@@ -26,7 +26,7 @@ The mayor told the media crew that the the bridge would close, said the Kapolda.
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.create(load_settings(env={}), engine="offline", calibrated=False)
+    return CheckerConfig(load_settings(env={}), engine="offline", calibrated=False).build()
 
 
 def _check_text(checker: Checker, text: str, source: str) -> ArticleReport:

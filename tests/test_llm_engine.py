@@ -28,7 +28,9 @@ from mtqc.engines import select_engine  # noqa: E402
 from mtqc.engines.llm import LlmEngine  # noqa: E402
 from mtqc.engines.llm_prompts import PROMPT_VERSION  # noqa: E402
 from mtqc.errors import LlmError, UsageError  # noqa: E402
-from mtqc.pipeline import Checker  # noqa: E402
+from mtqc.pipeline import CheckerConfig  # noqa: E402
+
+from .helpers import check_text
 
 KEY = "sk-test-not-a-real-key-4f1d"
 MODEL = "fake-model"
@@ -378,8 +380,8 @@ def llm_settings(fake: FakeLLM, tmp_path: Path, **kw: Any) -> Settings:
 
 def test_the_pipeline_reports_llm_flags_usage_and_signature(server: HTTPServer, tmp_path: Path) -> None:
     fake = FakeLLM(server, annotate=errors(media_crew_error()), max_requests=6)
-    checker = Checker.create(llm_settings(fake, tmp_path), engine="llm", calibrated=False)
-    report = checker.check_text(ARTICLE)
+    checker = CheckerConfig(llm_settings(fake, tmp_path), engine="llm", calibrated=False).build()
+    report = check_text(checker, ARTICLE)
     flags = [f for f in report.flags if f.signal == "llm_mqm"]
     assert [(f.type, f.severity, f.suggestion) for f in flags] == [("terminology", "major", "reporters")]
     sentence = next(s for s in report.sentences if s.flags and any(f.signal == "llm_mqm" for f in s.flags))
@@ -393,7 +395,7 @@ def test_the_pipeline_reports_llm_flags_usage_and_signature(server: HTTPServer, 
     dumped = json.dumps(report.to_dict())
     assert KEY not in dumped and KEY not in signature
 
-    again = Checker.create(llm_settings(fake, tmp_path), engine="llm", calibrated=False).check_text(ARTICLE)
+    again = check_text(CheckerConfig(llm_settings(fake, tmp_path), engine="llm", calibrated=False).build(), ARTICLE)
     assert len(fake.bodies) == 3  # everything came from the cache
     assert again.usage["llm"]["cache_hits"] == 7 and again.usage["llm"]["total_tokens"] == 0
     assert f"{MODEL}@{SERVED}" in str(again.signature)  # the served id is cached with the replies
@@ -408,7 +410,7 @@ def test_the_terminal_summary_shows_tokens_and_cost(server: HTTPServer, tmp_path
     from mtqc.reports.terminal import print_summary
 
     fake = FakeLLM(server, annotate=errors(media_crew_error(span="press crew")), max_requests=6)
-    report = Checker.create(llm_settings(fake, tmp_path), engine="llm", calibrated=False).check_text(ARTICLE)
+    report = check_text(CheckerConfig(llm_settings(fake, tmp_path), engine="llm", calibrated=False).build(), ARTICLE)
     out = StringIO()
     print_summary(report, Console(file=out, width=200))
     line = next(line for line in out.getvalue().splitlines() if "llm fake-model" in line)

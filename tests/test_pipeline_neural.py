@@ -12,7 +12,9 @@ from click.testing import CliRunner
 
 from mtqc.cli import main
 from mtqc.config import Settings
-from mtqc.pipeline import Checker
+from mtqc.pipeline import CheckerConfig
+
+from .helpers import check_text
 
 from .conftest import ARTICLE, tiny_settings
 
@@ -66,9 +68,9 @@ def test_recheck_of_an_unchanged_article_does_no_model_work(models_dir: Path, tm
     monkeypatch.setattr(MarianEngine, "_score", counting_score)
     monkeypatch.setattr(CausalLM, "_score", counting_lm)
     settings = _settings(models_dir, tmp_path)
-    checker = Checker.create(settings, engine="marian")
+    checker = CheckerConfig(settings, engine="marian").build()
     assert checker.lm is not None and any(isinstance(s, LMFluencySignal) for s in checker.signals)
-    first = checker.check_text(ARTICLE, "a.txt")
+    first = check_text(checker, ARTICLE, "a.txt")
     n_scored = sum(1 for s in first.sentences if s.scored)
     assert len(calls) == 3  # en->id, id->en, forced decoding: one batch each
     assert lm_calls == [n_scored]  # the LM: one batch of every scored sentence
@@ -76,19 +78,19 @@ def test_recheck_of_an_unchanged_article_does_no_model_work(models_dir: Path, tm
     assert str(first.signature).count("distilgpt2@") == 1
     calls.clear()
     lm_calls.clear()
-    second = Checker.create(settings, engine="marian").check_text(ARTICLE, "a.txt")
+    second = check_text(CheckerConfig(settings, engine="marian").build(), ARTICLE, "a.txt")
     assert calls == [] and lm_calls == []
     assert [s.roundtrip for s in first.sentences] == [s.roundtrip for s in second.sentences]
     calls.clear()
-    Checker.create(Settings(**{**settings.__dict__, "use_cache": False}), engine="marian").check_text(ARTICLE, "a.txt")
+    check_text(CheckerConfig(Settings(**{**settings.__dict__, "use_cache": False}), engine="marian").build(), ARTICLE, "a.txt")
     assert len(calls) == 3
 
 
 def test_auto_prefers_ct2_when_models_are_present(models_dir: Path, tmp_path: Path) -> None:
     pytest.importorskip("ctranslate2")
-    checker = Checker.create(_settings(models_dir, tmp_path), engine="auto")
+    checker = CheckerConfig(_settings(models_dir, tmp_path), engine="auto").build()
     assert checker.engine_choice.engine.name == "ct2"
-    report = checker.check_text(ARTICLE, "a.txt")
+    report = check_text(checker, ARTICLE, "a.txt")
     assert all(s.backtranslation is not None for s in report.sentences if s.scored)
 
 

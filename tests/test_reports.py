@@ -9,19 +9,21 @@ import pytest
 from mtqc.fs import write_atomic
 from mtqc.config import load_settings
 from mtqc.errors import ReportError
-from mtqc.pipeline import Checker
+from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.reports import render_html, report_to_json
+
+from .helpers import check_text
 
 from .conftest import ARTICLE
 
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.create(load_settings(env={}), engine="offline")
+    return CheckerConfig(load_settings(env={}), engine="offline").build()
 
 
 def test_json_follows_the_contract(checker: Checker) -> None:
-    data = json.loads(report_to_json(checker.check_text(ARTICLE, "flood.txt")))
+    data = json.loads(report_to_json(check_text(checker, ARTICLE, "flood.txt")))
     assert isinstance(data["mtqc_version"], str) and isinstance(data["signature"], str)
     assert data["source"] == "flood.txt" and data["engine"] == "offline"
     assert 0 <= data["score"] <= 100
@@ -47,7 +49,7 @@ FLAG_FIELDS = {"type", "severity", "span", "message", "suggestion", "signal", "p
 
 
 def test_json_keeps_every_field_of_the_contract(checker: Checker) -> None:
-    data = json.loads(report_to_json(checker.check_text(ARTICLE, "flood.txt")))
+    data = json.loads(report_to_json(check_text(checker, ARTICLE, "flood.txt")))
     assert set(data) >= TOP_LEVEL_FIELDS
     flags = [f for s in data["sentences"] for f in s["flags"] + s["candidates"]]
     assert data["sentences"] and flags
@@ -58,14 +60,14 @@ def test_json_keeps_every_field_of_the_contract(checker: Checker) -> None:
 
 
 def test_unscored_segments_are_never_flagged(checker: Checker) -> None:
-    data = json.loads(report_to_json(checker.check_text(ARTICLE, "flood.txt")))
+    data = json.loads(report_to_json(check_text(checker, ARTICLE, "flood.txt")))
     unscored = [s for s in data["sentences"] if not s["scored"]]
     assert {s["kind"] for s in unscored} == {"dateline", "boilerplate"}
     assert all(not s["flags"] for s in unscored)
 
 
 def test_report_finds_the_errors_written_into_the_fixture(checker: Checker) -> None:
-    report = checker.check_text(ARTICLE, "flood.txt")
+    report = check_text(checker, ARTICLE, "flood.txt")
     spans = {(f.type, s.text[f.span[0]:f.span[1]]) for s in report.sentences for f in s.flags if f.span}
     assert ("untranslated", "Kedalaman") in spans
     assert ("fluency", "the the") in spans
@@ -75,7 +77,7 @@ def test_report_finds_the_errors_written_into_the_fixture(checker: Checker) -> N
 
 
 def test_signature_names_version_engine_thresholds_and_glossary(checker: Checker) -> None:
-    report = checker.check_text(ARTICLE, "flood.txt")
+    report = check_text(checker, ARTICLE, "flood.txt")
     sig = str(report.signature)
     assert sig.startswith("mtqc:") and "engine:offline" in sig and "fluency.flag_risk=" in sig
     assert "glossaries:news-id-en.glossary@" in sig and "weights:minor=1,major=5,critical=10" in sig
@@ -84,7 +86,7 @@ def test_signature_names_version_engine_thresholds_and_glossary(checker: Checker
 
 def test_html_escapes_article_text_and_shows_flags(checker: Checker) -> None:
     hostile = "The minister said <script>alert('x')</script> the the plan <img src=x onerror=alert(1)> was ready."
-    html = render_html(checker.check_text(hostile, "<b>evil</b>.txt"))
+    html = render_html(check_text(checker, hostile, "<b>evil</b>.txt"))
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html and "&lt;b&gt;evil&lt;/b&gt;.txt" in html
     assert '<mark class="minor"' in html and "Word doubled" in html
@@ -92,7 +94,7 @@ def test_html_escapes_article_text_and_shows_flags(checker: Checker) -> None:
 
 
 def test_html_lists_the_worst_sentences_first_with_links(checker: Checker) -> None:
-    report = checker.check_text(ARTICLE, "flood.txt")
+    report = check_text(checker, ARTICLE, "flood.txt")
     html = render_html(report)
     start = html.index("Start here")
     links = [int(x) for x in __import__("re").findall(r'href="#s(\d+)"', html[start:html.index('id="only-flagged"')])]

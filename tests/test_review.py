@@ -17,11 +17,13 @@ from mtqc.config import load_settings
 from mtqc.errors import ReviewError
 from mtqc.glossary.concepts import check_glossary_file, load_glossary_file
 from mtqc.glossary.learn import learn_glossary, replacement_for
-from mtqc.pipeline import Checker
+from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.results import ArticleReport
-from mtqc.review.file import (Decision, Review, ReviewSentence, Suppression, article_sha256, join_sentences,
-                         load_review, loads_review, review_from_report, review_to_dict, suppress_dismissed,
-                         with_reviews)
+from mtqc.review.suppress import SuppressDismissed, Suppression, suppress_dismissed
+from mtqc.review.file import (Decision, Review, ReviewSentence, article_sha256, join_sentences,
+                         load_review, loads_review, review_from_report, review_to_dict)
+
+from .helpers import check_text
 
 # written for these tests: a glossary calque ("media crew"), a doubled word, an Indonesian time style
 TEXT = """Harbour repairs start next week
@@ -36,12 +38,12 @@ PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCh
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.create(load_settings(env={}), engine="offline", calibrated=False)
+    return CheckerConfig(load_settings(env={}), engine="offline", calibrated=False).build()
 
 
 @pytest.fixture(scope="module")
 def report(checker: Checker) -> ArticleReport:
-    return checker.check_text(TEXT, "harbour.txt")
+    return check_text(checker, TEXT, "harbour.txt")
 
 
 def _flag_index(review: Review, span_text: str) -> int:
@@ -225,7 +227,7 @@ def article_texts(draw: st.DrawFn) -> str:
 @PROPS
 @given(article_texts())
 def test_an_unedited_article_comes_back_as_it_was_read(checker: Checker, text: str) -> None:
-    report = checker.check_text(text, "gen.txt")
+    report = check_text(checker, text, "gen.txt")
     review = loads_review(_dump(review_from_report(report)), "gen.review.json")
     assert review.corrected_text() == text.strip() + "\n"
 
@@ -266,8 +268,8 @@ def test_learned_glossaries_always_load_and_pass_the_check(batch: list[Review]) 
 
 def test_dismissed_flags_are_not_raised_again_and_are_counted(checker: Checker, report: ArticleReport) -> None:
     review = _decide(review_from_report(report), "the the", "dismissed")
-    reviewed = with_reviews(checker, [review])
-    again = reviewed.check_text(TEXT, "harbour.txt")
+    reviewed = replace(checker, steps=(*checker.steps, SuppressDismissed.from_reviews([review])))
+    again = check_text(reviewed, TEXT, "harbour.txt")
     spans = {s.text[f.span[0]:f.span[1]] for s in again.sentences for f in s.flags if f.span}
     assert "the the" not in spans and "media crew" in spans
     assert [(report.sentences[i].text[f.span[0]:f.span[1]], f.type) for i, f in again.suppressed] == \
@@ -276,9 +278,9 @@ def test_dismissed_flags_are_not_raised_again_and_are_counted(checker: Checker, 
     data = again.to_dict()
     assert data["suppressed"][0]["type"] == "fluency" and data["suppressed"][0]["sentence"] == 1
     # an edit in another sentence does not revive it; a change to the sentence itself does
-    edited_elsewhere = reviewed.check_text(TEXT.replace("northern pier", "north pier"), "harbour.txt")
+    edited_elsewhere = check_text(reviewed, TEXT.replace("northern pier", "north pier"), "harbour.txt")
     assert len(edited_elsewhere.suppressed) == 1
-    edited_here = reviewed.check_text(TEXT.replace("on Monday", "on Tuesday"), "harbour.txt")
+    edited_here = check_text(reviewed, TEXT.replace("on Monday", "on Tuesday"), "harbour.txt")
     assert not edited_here.suppressed
 
 

@@ -18,8 +18,10 @@ from mtqc.fs import HOST_TAG, TEMP_SUFFIX, clean_stale_temps, write_atomic, writ
 from mtqc.neural.cache import Cache, clear_cache
 from mtqc.cli import main
 from mtqc.errors import CacheError, ReportError
-from mtqc.pipeline import Checker
+from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.reports import write_reports
+
+from .helpers import check_text
 
 from .conftest import ARTICLE
 from .faults import IS_ROOT, make_readonly, mount_tmpfs, readonly_dir, unmount  # noqa: F401  (fixture)
@@ -118,7 +120,7 @@ def test_cli_refuses_a_device_and_streams_dash_to_stdout(article_path: Path, tmp
 
 
 def test_json_and_html_are_written_as_a_pair(tmp_path: Path) -> None:
-    report = Checker.create(_offline_settings(tmp_path), engine="offline").check_text(ARTICLE, "flood.txt")
+    report = check_text(CheckerConfig(_offline_settings(tmp_path), engine="offline").build(), ARTICLE, "flood.txt")
     written = write_reports(report, tmp_path / "r.json", tmp_path / "r.html")
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert data["report_id"] == written.report_id == _report_id((tmp_path / "r.html").read_text(encoding="utf-8"))

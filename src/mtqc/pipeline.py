@@ -1,23 +1,29 @@
-"""The pipeline: ingest, back-translate (when an engine can), run the signals, score."""
+"""The pipeline: ingest, back-translate (when an engine can), run the signals, then the report steps.
+
+`CheckerConfig.build()` is the one place a checker is assembled (the CLI, batch workers and tests
+all go through it); `Checker.check_article` is the one path from an article to its report.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 from . import __version__
-from .neural.cache import Cache
-from .calibration.model import Calibration, calibrate_report, load_calibration
+from .calibration.model import Calibration, load_calibration
 from .config import Settings
-from .neural.embeddings import embedding_model_label
-from .engines import Engine, EngineChoice, select_engine
+from .engines import EngineChoice, select_engine
+from .engines.base import Engine
+from .engines.outputs import ModelOutputs, PhraseRequest, compute_model_outputs
 from .errors import EngineError, UsageError
 from .glossary.concepts import Glossary, load_glossaries
 from .ingest import Article, load_article
+from .neural.cache import Cache
+from .neural.embeddings import embedding_model_label
 from .neural.lm import CausalLM, load_lm
-from .engines.outputs import ModelOutputs, PhraseRequest, compute_model_outputs
 from .results import ArticleReport, Flag, SentenceResult, Signature
-from .scoring import SEVERITY_WEIGHTS, merge_flags, mqm_score
+from .scoring import FLAG_COUNT, SEVERITY_WEIGHTS, ReportStep, merge_flags, run_steps
 from .signals import ANNOTATION_SIGNALS, BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
 from .signals.fluency import NgramFluencySignal
 from .signals.lm_fluency import LMFluencySignal
@@ -36,96 +42,122 @@ def build_context(article: Article, glossary: Glossary, engine: Engine, signals:
     return ArticleContext(article, scored, glossary, engine, **outputs.as_context_fields()), outputs
 
 
-@dataclass
+@dataclass(frozen=True)
+class CheckerConfig:
+    """Everything a checker is built from: picklable, so each batch worker builds its own once."""
+
+    settings: Settings = field(default_factory=Settings)
+    engine: str = "auto"
+    glossaries: tuple[Path, ...] = ()
+    builtin_glossary: bool = True
+    disabled: tuple[str, ...] = ()
+    calibration: Path | None = None  # None: the shipped calibration
+    calibrated: bool = True  # False: the signals' own flags (what `mtqc calibrate` learns from)
+    reviews: tuple[Path, ...] = ()  # editors' review files: flags they dismissed are not raised again
+
+    def build(self) -> "Checker":
+        """The checker. Inputs that can be wrong (glossaries, calibration, reviews) fail before any model loads.
+
+        Raises:
+            UsageError, GlossaryError, CalibrationError, ReviewError, EngineError: one line each.
+        """
+        unknown = set(self.disabled) - set(SIGNALS)
+        if unknown:
+            raise UsageError(f"unknown signal(s) {sorted(unknown)}; known: {', '.join(sorted(SIGNALS))}")
+        glossary = load_glossaries(self.glossaries, include_builtin=self.builtin_glossary)
+        steps = self._report_steps()
+        choice = select_engine(self.engine, self.settings)
+        notes = list(choice.notes)
+        lm: CausalLM | None = None
+        if self.engine != "offline":
+            try:
+                lm = load_lm(self.settings)
+            except EngineError as exc:
+                notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
+        signals = _select_signals(choice.engine, lm is not None, self.disabled)
+        # model outputs (embeddings, LM scores) are cached like translations
+        cache = Cache.for_settings(self.settings) if self.settings.use_cache else None
+        return Checker(EngineChoice(choice.engine, tuple(notes)), glossary, tuple(signals), self.settings, cache, lm,
+                       steps)
+
+    def _report_steps(self) -> tuple[ReportStep, ...]:
+        steps: list[ReportStep] = []
+        if self.calibrated:
+            steps.append(load_calibration(self.calibration))
+        if self.reviews:
+            from .review.file import load_review
+            from .review.suppress import SuppressDismissed
+
+            step = SuppressDismissed.from_reviews(load_review(p) for p in self.reviews)
+            if step.suppression:
+                steps.append(step)
+        return tuple(steps)
+
+
+def _select_signals(engine: Engine, lm_loaded: bool, disabled: Sequence[str]) -> list[Signal]:
+    signals: list[Signal] = [SIGNALS[name]() for name in OFFLINE_SIGNALS]
+    if engine.can_translate:  # forced decoding only where the engine gives token scores
+        signals += [SIGNALS[name]() for name in BACKTRANSLATION_SIGNALS
+                    if engine.can_score or "likelihoods" not in SIGNALS[name].needs]
+    if engine.can_annotate:
+        signals += [SIGNALS[name]() for name in ANNOTATION_SIGNALS]
+    if lm_loaded:
+        signals = [LMFluencySignal() if s.name == NgramFluencySignal.name else s for s in signals]
+    # the LM signal stands in for `fluency`: disabling either disables both
+    off = set(disabled) | ({"fluency", "lm_fluency"} if {"fluency", "lm_fluency"} & set(disabled) else set())
+    return [s for s in signals if s.name not in off]
+
+
+@dataclass(frozen=True)
 class Checker:
-    """Checks articles with one engine, glossary and signal set (reused across a batch)."""
+    """Checks articles with one engine, glossary, signal set and tuple of report steps (reused across a batch)."""
 
     engine_choice: EngineChoice
     glossary: Glossary
-    signals: Sequence[Signal]
+    signals: tuple[Signal, ...]
     settings: Settings = field(default_factory=Settings)
     cache: Cache | None = None  # model outputs (embeddings, LM scores) are cached like translations
     lm: CausalLM | None = None  # scores sentences for `lm_fluency`; None: n-gram fluency instead
-    calibration: Calibration | None = None  # None: the signals' own flags and the flag-count score
+    steps: tuple[ReportStep, ...] = ()  # from the signals' report to the one shown, in order
 
-    @classmethod
-    def create(
-        cls,
-        settings: Settings,
-        *,
-        engine: str = "auto",
-        glossaries: Sequence[Path] = (),
-        builtin_glossary: bool = True,
-        disabled: Sequence[str] = (),
-        calibration: Path | None = None,
-        calibrated: bool = True,
-    ) -> "Checker":
-        """A checker; `calibration` names a calibration file (default: the shipped one).
-
-        `calibrated=False` reports the signals' own flags, uncalibrated (what `mtqc calibrate` learns from).
-        """
-        glossary = load_glossaries(glossaries, include_builtin=builtin_glossary)
-        choice = select_engine(engine, settings)
-        notes = list(choice.notes)
-        signals: list[Signal] = [SIGNALS[name]() for name in OFFLINE_SIGNALS]
-        if choice.engine.can_translate:  # forced decoding only where the engine gives token scores
-            signals += [SIGNALS[name]() for name in BACKTRANSLATION_SIGNALS
-                        if choice.engine.can_score or "likelihoods" not in SIGNALS[name].needs]
-        if choice.engine.can_annotate:
-            signals += [SIGNALS[name]() for name in ANNOTATION_SIGNALS]
-        lm: CausalLM | None = None
-        if engine != "offline":
-            try:
-                lm = load_lm(settings)
-            except EngineError as exc:
-                notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
-            else:
-                signals = [LMFluencySignal() if s.name == NgramFluencySignal.name else s for s in signals]
-        unknown = set(disabled) - set(SIGNALS)
-        if unknown:
-            raise UsageError(f"unknown signal(s) {sorted(unknown)}; known: {', '.join(sorted(SIGNALS))}")
-        # the LM signal stands in for `fluency`: disabling either disables both
-        off = set(disabled) | ({"fluency", "lm_fluency"} if {"fluency", "lm_fluency"} & set(disabled) else set())
-        signals = [s for s in signals if s.name not in off]
-        # model outputs (embeddings, LM scores) are cached like translations
-        cache = Cache.for_settings(settings) if settings.use_cache else None
-        cal = load_calibration(calibration) if calibrated else None
-        return cls(EngineChoice(choice.engine, tuple(notes)), glossary, signals, settings, cache, lm, cal)
+    @property
+    def calibration(self) -> Calibration | None:
+        return next((s for s in self.steps if isinstance(s, Calibration)), None)
 
     def uncalibrated(self) -> "Checker":
         """The same checker reporting the signals' own flags (for fitting and cross-validation)."""
-        return replace(self, calibration=None)
+        return replace(self, steps=tuple(s for s in self.steps if not isinstance(s, Calibration)))
 
     @property
     def active_signals(self) -> list[Signal]:
         translating = self.engine_choice.engine.can_translate
         return [s for s in self.signals if translating or not s.needs_backtranslation]
 
-    def signature(self) -> Signature:
+    def _signature_parts(self) -> list[Mapping[str, Any]]:
+        """Each component's own signature fields, before any report step."""
         engine = self.engine_choice.engine
-        models = [str(m) for m in engine.models]
-        if self.lm is not None and any(isinstance(s, LMFluencySignal) for s in self.active_signals):
-            models.append(str(self.lm.info))
+        active = self.active_signals
+        parts: list[Mapping[str, Any]] = [engine.signature_fields()]
+        if self.lm is not None and any(isinstance(s, LMFluencySignal) for s in active):
+            parts.append({"models": (str(self.lm.info),)})
         embedder = embedding_model_label()  # used by the round-trip and consistency signals
         if embedder:
-            models.append(embedder)
-        signature = Signature(
-            version=__version__,
-            engine=engine.name + (f"({engine.settings_key()})" if engine.settings_key() else ""),
-            models=tuple(models),
-            thresholds=tuple(
-                (f"{s.name}.{k}", v) for s in self.active_signals for k, v in sorted(s.thresholds.items())
-            ),
-            glossaries=self.glossary.names,
-            signals=tuple(s.name for s in self.active_signals),
-            weights=tuple(SEVERITY_WEIGHTS.items()),
-        )
-        if self.calibration is None:
-            return signature
-        return replace(
-            signature, calibration=self.calibration.label,
-            thresholds=signature.thresholds + self.calibration.thresholds(),
-        )
+            parts.append({"models": (embedder,)})
+        parts.append({"glossaries": self.glossary.names})
+        parts += [s.signature_fields() for s in active]
+        parts.append({"weights": tuple(SEVERITY_WEIGHTS.items())})
+        return parts
+
+    @cached_property
+    def _base_signature(self) -> Signature:
+        return Signature.assemble(__version__, self._signature_parts())
+
+    def signature(self) -> Signature:
+        """What reproduces this checker's scores: its components' fields, then its report steps'."""
+        signature = self._base_signature
+        for step in self.steps:
+            signature = signature.extended(step.signature_fields())
+        return signature
 
     def check_file(self, path: Path) -> ArticleReport:
         return self.check_article(load_article(path, self.settings.max_bytes))
@@ -166,18 +198,17 @@ class Checker:
                 paragraph=seg.paragraph,
                 text_before=text_before,
             ))
-        all_flags = [f for r in results for f in r.flags]
-        words = article.word_count
         raw = ArticleReport(
             mtqc_version=__version__,
             source=article.source,
             engine=engine.name,
-            score=mqm_score(all_flags, words),
-            signature=self.uncalibrated().signature(),
+            score=100.0,  # `run_steps` scores the report once every step has run
+            signature=self._base_signature,
             sentences=tuple(results),
             metadata=dict(article.metadata),
             skipped=self.engine_choice.notes,
-            word_count=words,
+            word_count=article.word_count,
+            score_method=FLAG_COUNT,
             usage=outputs.usage,
         )
-        return calibrate_report(raw, self.calibration) if self.calibration else raw
+        return run_steps(raw, self.steps)

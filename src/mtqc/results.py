@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Iterable, Literal, Mapping
 
 Severity = Literal["minor", "major", "critical"]
 FlagType = Literal[
@@ -73,6 +73,7 @@ class SentenceResult:
     # calibrated probabilities that an editor would mark this sentence erroneous / major
     p_error: float | None = None
     p_major: float | None = None
+    expected_errors: float | None = None  # calibrated expected number of errors (the score's penalty)
     # what signals raised that is not shown as a flag: weaker hints, or flags that the
     # calibration judged unlikely to be errors (kept for transparency and re-calibration)
     candidates: tuple[Flag, ...] = ()
@@ -95,6 +96,7 @@ class SentenceResult:
             "flags": [f.to_dict() for f in self.flags],
             "p_error": None if self.p_error is None else round(self.p_error, 4),
             "p_major": None if self.p_major is None else round(self.p_major, 4),
+            "expected_errors": None if self.expected_errors is None else round(self.expected_errors, 4),
             "candidates": [f.to_dict() for f in self.candidates],
             "paragraph": self.paragraph,
             "text_before": self.text_before,
@@ -114,6 +116,26 @@ class Signature:
     weights: tuple[tuple[str, float], ...]
     calibration: str | None = None  # "name@sha256-prefix" of the calibration file, None = uncalibrated
     reviews: str | None = None  # "N@sha256-prefix" of the dismissed flags applied (`--review`), None = none
+
+    @classmethod
+    def assemble(cls, version: str, parts: "Iterable[Mapping[str, Any]]") -> "Signature":
+        """The signature from each component's own fields: tuple fields add up, the rest are set."""
+        values: dict[str, Any] = {"version": version, "engine": "", "models": (), "thresholds": (), "glossaries": (),
+                                  "signals": (), "weights": ()}
+        for part in parts:
+            values = cls._merge(values, part)
+        return cls(**values)
+
+    def extended(self, fields: "Mapping[str, Any]") -> "Signature":
+        """This signature with a further component's fields (a report step's, say)."""
+        return Signature(**self._merge(dict(vars(self)), fields))
+
+    @staticmethod
+    def _merge(values: dict[str, Any], part: "Mapping[str, Any]") -> dict[str, Any]:
+        out = dict(values)
+        for key, value in part.items():
+            out[key] = tuple(out.get(key) or ()) + tuple(value) if isinstance(value, tuple) else value
+        return out
 
     def __str__(self) -> str:
         parts = [

@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
 
 from ..fs import write_files
-from ..config import Settings
-from ..errors import ExecutorError, InputError, MtqcError
+from ..errors import ExecutorError, MtqcError
 
 if TYPE_CHECKING:
-    from ..pipeline import Checker
+    from ..pipeline import Checker, CheckerConfig
 
 # error_kind of a failed article: it could not be checked, its reports could not be written,
 # mtqc itself failed (a bug), or the batch was interrupted before reaching it
@@ -28,32 +27,6 @@ RAY_INSTALL_HINT = "pip install -e '.[ray]'"
 # tasks given to one worker at a time: one running, one waiting, so a worker never idles between
 # articles while the driver still holds at most 2 x workers articles that are not done
 IN_FLIGHT_PER_WORKER = 2
-
-
-@dataclass(frozen=True)
-class CheckerOptions:
-    """Everything `Checker.create` needs, picklable, so that each worker builds its own checker once."""
-
-    settings: Settings = field(default_factory=Settings)
-    engine: str = "auto"
-    glossaries: tuple[Path, ...] = ()
-    builtin_glossary: bool = True
-    disabled: tuple[str, ...] = ()
-    calibration: Path | None = None
-    calibrated: bool = True
-    reviews: tuple[Path, ...] = ()  # editors' review files: flags they dismissed are not raised again
-
-    def build(self) -> "Checker":
-        from ..pipeline import Checker
-
-        checker = Checker.create(self.settings, engine=self.engine, glossaries=self.glossaries,
-                                 builtin_glossary=self.builtin_glossary, disabled=self.disabled,
-                                 calibration=self.calibration, calibrated=self.calibrated)
-        if self.reviews:
-            from ..review.file import load_review, with_reviews
-
-            checker = with_reviews(checker, [load_review(p) for p in self.reviews])
-        return checker
 
 
 @dataclass(frozen=True)
@@ -181,7 +154,7 @@ class InlineExecutor:
     workers = 1
     workers_write = True
 
-    def __init__(self, checker: "Checker | None" = None, options: CheckerOptions | None = None) -> None:
+    def __init__(self, checker: "Checker | None" = None, options: CheckerConfig | None = None) -> None:
         assert checker is not None or options is not None, "a checker, or the options to build one"
         self.checker, self.options = checker, options
 
@@ -208,7 +181,7 @@ class InlineExecutor:
 _WORKER: dict[str, Any] = {}  # in a worker process: its checker, or why it could not be built
 
 
-def _init_worker(options: CheckerOptions) -> None:
+def _init_worker(options: CheckerConfig) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     try:
         _WORKER["checker"] = options.build()
@@ -241,7 +214,7 @@ class ProcessExecutor:
     name = "local"
     workers_write = True
 
-    def __init__(self, options: CheckerOptions, workers: int, in_flight: int | None = None) -> None:
+    def __init__(self, options: CheckerConfig, workers: int, in_flight: int | None = None) -> None:
         self.options, self.workers = options, workers
         self.in_flight = in_flight or IN_FLIGHT_PER_WORKER * workers
         self._pool: ProcessPoolExecutor | None = None
@@ -317,7 +290,7 @@ class ProcessExecutor:
 class _CheckerActor:
     """A Ray actor holding one checker (models loaded once per actor)."""
 
-    def __init__(self, options: CheckerOptions) -> None:
+    def __init__(self, options: CheckerConfig) -> None:
         _init_worker(options)
 
     def info(self) -> WorkerInfo:
@@ -347,7 +320,7 @@ class RayExecutor:
     name = "ray"
     workers_write = False  # the cluster's nodes need not see OUTDIR
 
-    def __init__(self, options: CheckerOptions, workers: int | None = None, address: str | None = None,
+    def __init__(self, options: CheckerConfig, workers: int | None = None, address: str | None = None,
                  cpus_per_actor: float = 1.0) -> None:
         self.ray = import_ray()
         self.options, self.address, self.cpus_per_actor = options, address, cpus_per_actor
@@ -425,7 +398,7 @@ class RayExecutor:
             self._started = False
 
 
-def make_executor(options: CheckerOptions, *, executor: str = "local", jobs: int | None = None,
+def make_executor(options: CheckerConfig, *, executor: str = "local", jobs: int | None = None,
                   ray_address: str | None = None, checker: "Checker | None" = None) -> Executor:
     """The executor for `--executor`/`--jobs`/`--ray-address`.
 
@@ -446,5 +419,5 @@ def make_executor(options: CheckerOptions, *, executor: str = "local", jobs: int
     return ProcessExecutor(options, jobs or 1)
 
 
-__all__: Sequence[str] = ("CheckerOptions", "Executor", "InlineExecutor", "Job", "Outcome", "ProcessExecutor",
+__all__: Sequence[str] = ("CheckerConfig", "Executor", "InlineExecutor", "Job", "Outcome", "ProcessExecutor",
                           "RayExecutor", "WorkerInfo", "make_executor", "process_job")

@@ -25,12 +25,12 @@ from typing import Any, Collection, Mapping, Sequence
 from ..errors import CalibrationError
 from ..ingest.lexicon import words_with_offsets, zipf_en, zipf_id
 from ..results import ArticleReport, Flag, SentenceResult
+from ..scoring import EXPECTED_PENALTY, merge_flags
 
 FORMAT = "mtqc-calibration/1"
 DEFAULT_CALIBRATION = "default-calibration.json"
 # Gold quality counts each error once and a major sentence's first error five times (see
 # `evaluation.gold_quality`): the expected penalty uses the same weights.
-MAJOR_EXTRA_PENALTY = 4.0
 DEFAULT_SEED = 0
 # The goals are at most 20% of clean sentences flagged and major flags at least 90% right; the
 # targets sit half a point inside them, because thresholds chosen on inner folds land within
@@ -152,6 +152,13 @@ class Calibration:
     def thresholds(self) -> tuple[tuple[str, float], ...]:
         return (("calibration.flag_p_error", self.flag_threshold), ("calibration.major_p_major", self.major_threshold))
 
+    # a report step (see `scoring.ReportStep`)
+    def signature_fields(self) -> dict[str, Any]:
+        return {"calibration": self.label, "thresholds": self.thresholds()}
+
+    def apply(self, report: ArticleReport) -> ArticleReport:
+        return calibrate_report(report, self)
+
     def standardise(self, features: Mapping[str, float], ran: Collection[str] | None = None) -> list[float]:
         """Standardised feature vector. A missing feature is 0, as in training (no flag, no hint),
         except that the features of a signal that did not run (not in `ran`) sit at their training
@@ -269,33 +276,25 @@ def load_calibration(path: Path | None = None) -> Calibration:
 
 
 def calibrate_report(raw: ArticleReport, calibration: Calibration) -> ArticleReport:
-    """Turn an uncalibrated report (signals' own flags and hints) into the calibrated one."""
+    """Turn an uncalibrated report (signals' own flags and hints) into the calibrated one.
+
+    Sets each sentence's probabilities and what is shown; the score is `scoring.score`'s.
+    """
     n = len(raw.sentences)
     ran = set(raw.signature.signals)
     sentences: list[SentenceResult] = []
-    penalty = 0.0
     for s in raw.sentences:
         if not s.scored:
             sentences.append(s)
             continue
         pred = calibration.predict(sentence_features(s, n), ran)
-        penalty += pred.expected_errors + MAJOR_EXTRA_PENALTY * pred.p_major
         major = pred.p_major >= calibration.major_threshold
         flagged = major or pred.p_error >= calibration.flag_threshold
-        sentences.append(_decide(s, pred, flagged, major))
-    words = raw.word_count
-    score = 100.0 if words <= 0 else max(0.0, min(100.0, 100.0 * (1.0 - penalty / words)))
-    signature = replace(
-        raw.signature,
-        calibration=calibration.label,
-        thresholds=tuple(raw.signature.thresholds) + calibration.thresholds(),
-    )
-    return replace(raw, sentences=tuple(sentences), score=score, signature=signature, score_method="expected-penalty")
+        sentences.append(replace(_decide(s, pred, flagged, major), expected_errors=pred.expected_errors))
+    return replace(raw, sentences=tuple(sentences), score_method=EXPECTED_PENALTY)
 
 
 def _decide(s: SentenceResult, pred: SentencePrediction, flagged: bool, major: bool) -> SentenceResult:
-    from ..scoring import merge_flags
-
     raised, hints = list(s.flags), list(s.candidates)
     # a user's own rule (pinned) is shown as written, whatever the sentence's probability
     pinned = [replace(f, probability=pred.p_error) for f in raised if f.pinned]

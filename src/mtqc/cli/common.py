@@ -16,7 +16,7 @@ from ..errors import MtqcError, UsageError
 from ..signals import SIGNALS
 
 if TYPE_CHECKING:
-    from ..batch.executors import CheckerOptions
+    from ..pipeline import CheckerConfig
     from ..pipeline import Checker
 
 EXIT_UNDER_THRESHOLD, EXIT_BAD_INPUT, EXIT_INTERNAL = 1, 2, 3
@@ -127,9 +127,9 @@ def load_review_file(path: Path) -> Any:
     return load_review(path)
 
 
-def checker_options(opts: dict[str, Any]) -> "CheckerOptions":
+def checker_options(opts: dict[str, Any]) -> "CheckerConfig":
     """The picklable recipe each batch worker builds its own checker from."""
-    from ..batch.executors import CheckerOptions
+    from ..pipeline import CheckerConfig
 
     if opts.get("calibration") and opts.get("no_calibration"):
         raise UsageError("--calibration and --no-calibration contradict each other; give one")
@@ -139,6 +139,6 @@ def checker_options(opts: dict[str, Any]) -> "CheckerOptions":
         raise UsageError("--llm-* options need --engine llm (the LLM is never used unless asked for)")
     llm["price"] = parse_price(llm["price"]) if llm["price"] is not None else None
     settings = replace(settings, llm=settings.llm.with_overrides(**llm))
-    return CheckerOptions(settings, opts["engine"], tuple(opts["glossaries"]), not opts["no_builtin_glossary"],
+    return CheckerConfig(settings, opts["engine"], tuple(opts["glossaries"]), not opts["no_builtin_glossary"],
                           tuple(opts["disabled"]), opts.get("calibration"), not opts.get("no_calibration"),
                           tuple(opts.get("reviews") or ()))

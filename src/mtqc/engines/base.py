@@ -110,6 +110,11 @@ class Engine(ABC):
         """Decoding settings that change outputs; part of the cache key and the signature."""
         return ""
 
+    def signature_fields(self) -> dict[str, Any]:
+        """The engine's part of a report signature: its name with decoding settings, and its models."""
+        key = self.settings_key()
+        return {"engine": self.name + (f"({key})" if key else ""), "models": tuple(str(m) for m in self.models)}
+
     @abstractmethod
     def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]: ...
 

@@ -12,7 +12,7 @@ import json
 from abc import abstractmethod
 from bisect import bisect_right
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 from ..config import Settings
 from ..errors import EngineError

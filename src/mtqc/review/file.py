@@ -1,16 +1,15 @@
-"""Editors' review files: read and validate them, apply them, and suppress the flags they dismissed."""
+"""Editors' review files: the format, read and validated, and written from a report."""
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..errors import ReviewError
-from ..pipeline import Checker
-from ..results import FLAG_TYPES, SEVERITIES, ArticleReport, Flag, SentenceResult, Signature
-from ..scoring import mqm_score
+from ..results import FLAG_TYPES, SEVERITIES, ArticleReport
+from .corrected import join_sentences
 
 REVIEW_VERSION = 1
 REVIEW_SUFFIX = ".review.json"
@@ -36,55 +35,6 @@ def review_file_name(source: str) -> str:
     """`<stem>.review.json` for an article's source name (`flood.txt` -> `flood.review.json`)."""
     stem = PurePath(source.replace("\\", "/")).stem or "article"
     return stem + REVIEW_SUFFIX
-
-
-# JavaScript's whitespace (String.prototype.trim, \s), which Python's str.strip() exceeds
-# (it also strips \x1c-\x1f and \x85): the browser's export and this one must agree
-_JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-                 "\u2028\u2029\u202f\u205f\u3000\ufeff"
-
-
-def join_sentences(sentences: Sequence[tuple[str, int | None, str | None]]) -> str:
-    """The corrected article from (final text, paragraph, text_before) triples.
-
-    Each kept sentence is preceded by the article text that preceded it as read (`text_before`:
-    its line breaks and spacing, and a metadata header before the first), so an article left
-    unedited comes back as it was read. A deleted (empty) sentence takes its separator with it,
-    and the wider of the two separators around it stays. Where `text_before` is unknown (reports
-    and review files from before it was recorded), a space joins the sentences of a paragraph and
-    a blank line separates paragraphs.
-
-    The HTML report's "corrected text" export does exactly this in JavaScript; keep them alike.
-    """
-    pieces: list[str] = []
-    pending: str | None = None
-    last_paragraph: object = object()
-    for text, paragraph, before in sentences:
-        if before is None:
-            before = " " if paragraph is not None and paragraph == last_paragraph else "\n\n"
-        last_paragraph = paragraph
-        pending = before if pending is None else _merge_separators(pending, before)
-        text = text.strip(_JS_WHITESPACE)
-        if text:
-            pieces += [pending, text]
-            pending = None
-    joined = "".join(pieces).strip(_JS_WHITESPACE)
-    return joined + "\n" if joined else ""
-
-
-def _widest(a: str, b: str) -> str:
-    """Of two runs of whitespace, the one that breaks more lines (or, breaking as many, is longer)."""
-    return b if (b.count("\n"), len(b)) > (a.count("\n"), len(a)) else a
-
-
-def _merge_separators(a: str, b: str) -> str:
-    """The separator left where a deleted sentence stood between separators `a` and `b`: any
-    text they hold is kept, their whitespace where they meet is the wider of the two."""
-    a_text, b_text = a.rstrip(_JS_WHITESPACE), b.lstrip(_JS_WHITESPACE)
-    return a_text + _widest(a[len(a_text):], b[:len(b) - len(b_text)]) + b_text
-
-
-# ----------------------------------------------------------------------------- the file format
 
 
 @dataclass(frozen=True)
@@ -318,78 +268,3 @@ def review_from_report(report: ArticleReport, report_id: str | None = None) -> R
         for s in report.sentences for f in s.flags)
     return Review(report.source, str(report.signature), report_article_sha256(report), sentences, decisions,
                   report_id)
-
-
-# ----------------------------------------------------------------------------- suppression
-
-
-SuppressionKey = tuple[str, "str | None", str]  # sentence text, span text, flag type
-
-
-@dataclass(frozen=True)
-class Suppression:
-    """The flags editors dismissed: matched by sentence, span text and type, wherever they occur."""
-
-    keys: frozenset[SuppressionKey] = frozenset()
-
-    @classmethod
-    def from_reviews(cls, reviews: Iterable[Review]) -> "Suppression":
-        return cls(frozenset((d.sentence, d.span_text, d.type) for r in reviews for d in r.decisions
-                             if d.decision == "dismissed"))
-
-    def __bool__(self) -> bool:
-        return bool(self.keys)
-
-    def matches(self, sentence: SentenceResult, flag: Flag) -> bool:
-        span_text = sentence.text[flag.span[0]:flag.span[1]] if flag.span else None
-        return (sentence.text, span_text, flag.type) in self.keys
-
-
-def suppress_dismissed(report: ArticleReport, suppression: Suppression) -> ArticleReport:
-    """`report` without the flags editors dismissed; they are listed in `report.suppressed`.
-
-    An uncalibrated (flag-count) score is recomputed without them; a calibrated score comes from
-    the sentences' probabilities, not from the flags, and is left as it is.
-    """
-    if not suppression:
-        return report
-    sentences: list[SentenceResult] = []
-    suppressed: list[tuple[int, Flag]] = list(report.suppressed)
-    for s in report.sentences:
-        gone = [f for f in s.flags if suppression.matches(s, f)]
-        if not gone:
-            sentences.append(s)
-            continue
-        suppressed += [(s.index, f) for f in gone]
-        sentences.append(replace(s, flags=tuple(f for f in s.flags if not suppression.matches(s, f))))
-    if len(suppressed) == len(report.suppressed):
-        return report
-    score = report.score
-    if report.score_method == "mqm-flags":
-        score = mqm_score([f for s in sentences for f in s.flags], report.word_count)
-    return replace(report, sentences=tuple(sentences), suppressed=tuple(suppressed), score=score)
-
-
-@dataclass
-class ReviewedChecker(Checker):
-    """A checker that does not raise again the flags editors dismissed in earlier reviews."""
-
-    suppression: Suppression = field(default_factory=Suppression)
-
-    def signature(self) -> Signature:
-        # dismissed flags change what is reported: a rerun with other reviews must not reuse reports
-        digest = hashlib.sha256("\n".join(sorted("\t".join(map(str, k)) for k in self.suppression.keys)).encode()).hexdigest()
-        return replace(super().signature(), reviews=f"{len(self.suppression.keys)}@{digest[:12]}")
-
-    def check_article(self, article: Any) -> ArticleReport:
-        report = suppress_dismissed(super().check_article(article), self.suppression)
-        return replace(report, signature=replace(report.signature, reviews=self.signature().reviews))
-
-
-def with_reviews(checker: Checker, reviews: Sequence[Review]) -> Checker:
-    """`checker`, suppressing the flags dismissed in `reviews` (unchanged when there are none)."""
-    suppression = Suppression.from_reviews(reviews)
-    if not suppression:
-        return checker
-    own = {f.name: getattr(checker, f.name) for f in fields(Checker)}
-    return ReviewedChecker(**own, suppression=suppression)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Mapping, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 from ..engines import Engine, SentenceAnnotation, TokenScores
 from ..glossary.concepts import Glossary
@@ -64,6 +64,11 @@ class Signal(ABC):
         if unknown:
             raise ValueError(f"{self.name}: unknown thresholds {sorted(unknown)}; known: {sorted(self.THRESHOLDS)}")
         self.thresholds = {**self.THRESHOLDS, **thresholds}
+
+    def signature_fields(self) -> dict[str, Any]:
+        """The signal's part of a report signature: its name and thresholds."""
+        return {"signals": (self.name,),
+                "thresholds": tuple((f"{self.name}.{k}", v) for k, v in sorted(self.thresholds.items()))}
 
     def phrase_requests(self, texts: Sequence[str], *, can_translate: bool) -> PhraseRequest:
         """Phrases of the article's sentences (`texts`) this signal will read model outputs for.
