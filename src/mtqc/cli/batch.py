@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 
 from ..errors import InputError, UsageError
-from .common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDER_THRESHOLD, checker_options, check_options,
+from .common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDER_THRESHOLD, checker_config, check_options,
                      review_option, err_console, handle_errors)
 
 
@@ -40,7 +40,7 @@ def batch(directory: Path, out_dir: Path, recursive: bool, jobs: int | None, for
     from ..batch.sources import FolderSource, JsonlSource, is_jsonl
 
     debug = bool(click.get_current_context().find_root().params.get("debug"))
-    options = checker_options(opts)
+    options = checker_config(opts)
     if is_jsonl(directory):
         if recursive:
             raise UsageError("--recursive walks a folder; INPUT is a JSON Lines file")

@@ -115,19 +115,11 @@ review_option = click.option(
 
 
 def make_checker(opts: dict[str, Any]) -> "Checker":
-    options = checker_options(opts)
-    for path in options.reviews:  # bad review files fail before any model loads
-        load_review_file(path)
-    return options.build()
+    # build() reads glossaries, calibration and reviews before any model loads: bad ones fail first
+    return checker_config(opts).build()
 
 
-def load_review_file(path: Path) -> Any:
-    from ..review.file import load_review
-
-    return load_review(path)
-
-
-def checker_options(opts: dict[str, Any]) -> "CheckerConfig":
+def checker_config(opts: dict[str, Any]) -> "CheckerConfig":
     """The picklable recipe each batch worker builds its own checker from."""
     from ..pipeline import CheckerConfig
 

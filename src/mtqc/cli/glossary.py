@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from .common import EXIT_BAD_INPUT, load_review_file, err_console, handle_errors
+from .common import EXIT_BAD_INPUT, err_console, handle_errors
 
 
 @click.group()
@@ -41,12 +41,13 @@ def glossary_check(paths: tuple[Path, ...]) -> None:
 @handle_errors
 def glossary_learn(reviews: tuple[Path, ...], out_path: Path) -> None:
     """Turn accepted and edited terminology decisions in review files into glossary entries."""
+    from ..review.file import load_review
     from ..fs import write_atomic
     from ..glossary.learn import learn_glossary
     from ..reports.naming import guard_outputs
 
     guard_outputs([out_path], reviews)
-    loaded = [load_review_file(p) for p in reviews]
+    loaded = [load_review(p) for p in reviews]
     result = learn_glossary(loaded)
     write_atomic(out_path, result.to_glossary(str(p) for p in reviews))
     for conflict in result.conflicts:

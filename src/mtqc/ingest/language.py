@@ -30,7 +30,7 @@ _LETTER = re.compile(r"[^\W\d_]")
 
 
 @lru_cache(maxsize=1)
-def _detector() -> "LanguageDetector":
+def _detector() -> LanguageDetector:
     from lingua import Language, LanguageDetectorBuilder
 
     # low-accuracy mode uses trigram models only: a fraction of the memory and load time, and as

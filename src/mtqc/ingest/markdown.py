@@ -76,7 +76,7 @@ def _line_starts(text: str) -> list[int]:
     return starts
 
 
-def _inline(token: "Token", body: str, lines: list[int], cursor: int, out: _Builder) -> int:
+def _inline(token: Token, body: str, lines: list[int], cursor: int, out: _Builder) -> int:
     """Render an inline token's text children, locating each in `body` from `cursor` on."""
     if token.map:
         cursor = max(cursor, lines[min(token.map[0], len(lines) - 1)])
@@ -105,7 +105,7 @@ def _inline(token: "Token", body: str, lines: list[int], cursor: int, out: _Buil
     return cursor
 
 
-def _html_block(token: "Token", body: str, lines: list[int], out: _Builder) -> None:
+def _html_block(token: Token, body: str, lines: list[int], out: _Builder) -> None:
     """Text inside a raw HTML block (comments and bare tags give none)."""
     from bs4 import BeautifulSoup
 
