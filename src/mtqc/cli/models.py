@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import click
 from rich.console import Console
 from rich.text import Text
 
-from .common import settings_from_options, handle_errors
+from .common import F, handle_errors, settings_from_options
 
 
 @click.group()
@@ -46,11 +47,17 @@ def models_list(models_dir: Path | None, as_json: bool) -> None:
         click.echo("fetch missing models with: mtqc models pull  (on a connected machine; then copy models/ for air-gapped use)")
 
 
-@models.command("pull")
-@click.argument("names", nargs=-1)
-@_models_dir_option
-@click.option("--force", is_flag=True, help="Download again even if present.")
-@handle_errors
+def _names_command(name: str, force_help: str) -> Callable[[F], click.Command]:
+    """A `models` subcommand over model NAMES (all by default), with --models-dir and --force."""
+    def decorate(func: F) -> click.Command:
+        for option in (handle_errors, click.option("--force", is_flag=True, help=force_help), _models_dir_option,
+                       click.argument("names", nargs=-1)):
+            func = option(func)
+        return models.command(name)(func)
+    return decorate
+
+
+@_names_command("pull", "Download again even if present.")
 def models_pull(names: tuple[str, ...], models_dir: Path | None, force: bool) -> None:
     """Download models (all by default) into the models directory; resumable."""
     from ..neural.manifest import pull
@@ -59,11 +66,7 @@ def models_pull(names: tuple[str, ...], models_dir: Path | None, force: bool) ->
         click.echo(f"{resolved.spec.name}: {resolved.path} ({resolved.source}, revision {resolved.revision})")
 
 
-@models.command("convert")
-@click.argument("names", nargs=-1)
-@_models_dir_option
-@click.option("--force", is_flag=True, help="Convert again even if up to date.")
-@handle_errors
+@_names_command("convert", "Convert again even if up to date.")
 def models_convert(names: tuple[str, ...], models_dir: Path | None, force: bool) -> None:
     """Convert the Marian models to CTranslate2 int8 for the faster `ct2` engine."""
     from ..engines.ct2 import convert_models
