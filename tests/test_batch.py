@@ -28,7 +28,6 @@ from mtqc.pipeline import Checker
 from mtqc.reports.naming import INDEX_NAME, SUMMARY_NAME, plan_batch_relpaths, report_base
 
 from .conftest import ARTICLE
-from .faults import readonly_dir, small_disk  # noqa: F401  (fixtures)
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -24,7 +24,7 @@ from mtqc.reports import write_reports
 from .helpers import check_text
 
 from .conftest import ARTICLE
-from .faults import IS_ROOT, make_readonly, mount_tmpfs, readonly_dir, unmount  # noqa: F401  (fixture)
+from .faults import IS_ROOT, make_readonly, mount_tmpfs, unmount
 
 
 def _run(*args: str) -> tuple[int, str, str]:
