@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from mtqc.engines.offline import OfflineEngine
-from mtqc.glossary.concepts import check_glossary_file, load_glossary_file
+from mtqc.glossary import check_glossary_file, load_glossary_file
 from mtqc.ingest import segment
 from mtqc.signals import ArticleContext
 from mtqc.signals.terminology import TerminologySignal

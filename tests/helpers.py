@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from mtqc.engines.base import Engine
 from mtqc.engines.offline import OfflineEngine
-from mtqc.glossary.concepts import Glossary
+from mtqc.glossary import Glossary
 from mtqc.ingest import article_from_text, segment
 from mtqc.pipeline import Checker, build_context
 from mtqc.results import ArticleReport, Flag

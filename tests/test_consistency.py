@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from mtqc.cli import main
 from mtqc.engines.base import Engine, TokenScores
-from mtqc.glossary.concepts import Glossary, parse_stanzas
+from mtqc.glossary import Glossary, parse_stanzas
 from mtqc.ingest import segment
 from mtqc.signals import ArticleContext
 from collections import Counter

@@ -5,6 +5,7 @@ import json
 import re
 import tempfile
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
@@ -15,10 +16,11 @@ from hypothesis import strategies as st
 
 from mtqc.cli import main
 from mtqc.errors import GlossaryError
-from mtqc.glossary.concepts import (
-    Glossary, _is_acronym, _term_pattern, builtin_glossary, check_glossary_file, inspect_glossary_file,
-    load_glossaries, load_glossary_file, parse_stanzas,
+from mtqc.glossary import (
+    Glossary, TermMatcher, builtin_glossary, check_glossary_file, find_term, inspect_glossary_file, load_glossaries,
+    load_glossary_file, parse_stanzas,
 )
+from mtqc.glossary.concepts import _term_pattern
 
 
 def test_stanza_format_reads_every_field(tmp_path: Path) -> None:
@@ -78,7 +80,7 @@ def test_builtin_glossary_leaves_plain_news_english_alone() -> None:
     assert builtin_glossary().find(clean) == []
 
 
-# --- matching: the automaton agrees with the one-regex-per-term rules -----------------------
+# --- matching: the matcher follows the rules, here written as one regex per term ----------------
 
 # Written for these tests: terms that exercise each rule (multi-word, optional "the", y -> ies,
 # acronym, a head word that takes no inflection, overlapping terms of different lengths).
@@ -91,18 +93,42 @@ SMALL = Glossary(tuple(parse_stanzas(
     "id: RT\nen: neighbourhood unit\nwrong: harmony unit; the harmony\n",
     "small.glossary",
 )), ("small.glossary",))
+SMALL_TERMS = sorted({t for c in SMALL.concepts for t in (*c.wrong, *c.indonesian, c.preferred, *c.accepted)})
+
+
+def _rule_regex(term: str) -> str:
+    """The matching rules as a regex for one term: the oracle, written apart from the matcher.
+
+    Case is the caller's: ignored except in acronyms (all capitals, at most 6 characters).
+    """
+    words = [w for w in re.split(r"[\s\-]+", term.strip()) if w]  # hyphens and spaces alike
+    lead = ""
+    if len(words) > 1 and words[0].lower() == "the":  # "the agency" also matches "agency"
+        words, lead = words[1:], r"(?:the[\s]+)?"
+    escaped = [re.escape(w) for w in words]
+    if not escaped:
+        return ""
+    last = escaped[-1]
+    if re.match(r"^[A-Za-z]+$", words[-1]):  # plural (s/es, y->ies) and possessive ('s, s') on the head
+        stem = re.escape(words[-1][:-1]) + "(?:y|ies)" if words[-1].endswith("y") else last + "(?:e?s)?"
+        last = stem + "(?:['\u2019]s?)?"
+    return r"(?<![\w-])" + lead + r"[\s\-]+".join(escaped[:-1] + [last]) + r"(?![\w-])"
+
+
+def _rule_spans(term: str, text: str, fold: bool) -> list[tuple[int, int]]:
+    pattern = _rule_regex(term)
+    return [m.span() for m in re.finditer(pattern, text, re.IGNORECASE if fold else 0)] if pattern else []
 
 
 def _reference_find(glossary: Glossary, text: str) -> list[tuple[int, int, str, str]]:
-    """The matching rules as one regex per term (the implementation before the automaton)."""
+    """Glossary.find by the rules: every term's matches, longest first, then the earlier term."""
     hits = []
     order = 0
     for concept in glossary.concepts:
         for kind, terms in (("wrong", concept.wrong), ("source", concept.indonesian)):
             for term in terms:
-                flags = 0 if _is_acronym(term) else re.IGNORECASE
-                hits += [(m.start(), m.end(), order, concept.preferred, kind)
-                         for m in re.finditer(_term_pattern(term), text, flags)]
+                acronym = term.isupper() and len(term) <= 6
+                hits += [(start, end, order, concept.preferred, kind) for start, end in _rule_spans(term, text, not acronym)]
                 order += 1
     hits.sort(key=lambda h: (h[0] - h[1], h[0], h[2]))
     chosen: list[tuple[int, int, int, str, str]] = []
@@ -120,13 +146,35 @@ _GLUE = [" ", "  ", "-", " - ", "\n", "s ", "es ", "ies ", "'s ", "' ", "\u2019s
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from(_GLUE)), max_size=14))
-def test_automaton_matches_like_one_regex_per_term(parts: list[tuple[str, str]]) -> None:
+def test_matcher_follows_the_rules(parts: list[tuple[str, str]]) -> None:
     text = "".join(w + g for w, g in parts)
     found = sorted((m.start, m.end, m.concept.preferred, m.kind) for m in SMALL.find(text))
     assert found == _reference_find(SMALL, text)
     for concept in SMALL.concepts:
-        expected = any(re.search(_term_pattern(t), text, re.IGNORECASE) for t in (concept.preferred, *concept.accepted))
+        expected = any(_rule_spans(t, text, True) for t in (concept.preferred, *concept.accepted))
         assert SMALL.mentions_preferred(text, concept) == expected
+        assert SMALL.mentions_preferred(text, replace(concept)) == expected  # a concept from elsewhere
+    for term in SMALL_TERMS:
+        for fold in (True, False):
+            spans = _rule_spans(term, text, fold)
+            assert find_term(text, term, fold=fold) == spans
+            # the regex kept for signals/consistency.py is built from the matcher's forms
+            flags = re.IGNORECASE if fold else 0
+            assert [m.span() for m in re.finditer(_term_pattern(term), text, flags)] == spans
+        assert find_term(text, term) == _rule_spans(term, text, not (term.isupper() and len(term) <= 6))
+
+
+def test_find_term_and_term_matcher() -> None:
+    text = "The security agencies met. A security-agency's car and the SECURITY AGENCY left; RT and rt."
+    assert [text[s:e] for s, e in find_term(text, "security agency")] == [
+        "security agencies", "security-agency's", "SECURITY AGENCY"]
+    assert [text[s:e] for s, e in find_term(text, "security agency", fold=False)] == ["security agencies", "security-agency's"]
+    assert [text[s:e] for s, e in find_term(text, "RT")] == ["RT"]  # acronyms keep their case ...
+    assert [text[s:e] for s, e in find_term(text, "RT", fold=True)] == ["RT", "rt"]  # ... unless asked
+    assert find_term(text, " - ") == []  # no words, nothing to find
+    hits = TermMatcher(["the security agency", "RT"]).find(text)
+    assert [(text[h.start:h.end], h.term) for h in hits] == [
+        ("The security agencies", 0), ("security-agency's", 0), ("the SECURITY AGENCY", 0), ("RT", 1)]
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def _shape(page: str) -> _Shape:
 def _report(text: str, source: str) -> ArticleReport:
     """A report that puts `text` in every field the template shows, flagged and unflagged."""
     span = (0, max(1, len(text) // 2))
-    from mtqc.glossary.concepts import Concept
+    from mtqc.glossary import Concept
     from mtqc.signals.terminology import glossary_entry
 
     concept = Concept(text, (text,), (text,), (text,), text, text, "major", text)

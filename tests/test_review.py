@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import ReviewError
-from mtqc.glossary.concepts import check_glossary_file, load_glossary_file
+from mtqc.glossary import check_glossary_file, load_glossary_file
 from mtqc.glossary.learn import learn_glossary, replacement_for
 from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.results import ArticleReport

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from mtqc.glossary.concepts import Glossary, parse_stanzas
+from mtqc.glossary import Glossary, parse_stanzas
 from mtqc.signals import SIGNALS
 from mtqc.signals.fluency import NgramFluencySignal
 from mtqc.signals.mechanics import MechanicsSignal

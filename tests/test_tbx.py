@@ -1,4 +1,4 @@
-"""TBX glossaries (ISO 30042): both dialects, safety against entity attacks, and check_tbx."""
+"""TBX glossaries (ISO 30042): both dialects, safety against entity attacks, and checking."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mtqc.errors import GlossaryError
-from mtqc.glossary.concepts import load_glossary_file
-from mtqc.glossary.tbx import check_tbx, inspect_tbx, parse_tbx
+from mtqc.glossary import inspect_tbx, load_glossary_file, parse_tbx
 
 # Written for these tests: a small terminology of Indonesian ministries and offices.
 MARTIF = """<?xml version="1.0" encoding="UTF-8"?>
@@ -186,7 +185,7 @@ def test_entity_declarations_are_refused_before_expanding(tmp_path: Path, text: 
     with pytest.raises(GlossaryError, match=rf"^evil.tbx:{line}: entity declarations are not allowed") as info:
         load_glossary_file(path)
     assert repr(entity) in str(info.value) and "root:" not in str(info.value)  # nothing from /etc/passwd
-    assert check_tbx(text.encode(), "evil.tbx")[0][0] == line
+    assert inspect_tbx(text.encode(), "evil.tbx")[1][0][0] == line
 
 
 def test_parameter_entity_pointing_at_the_network_is_refused() -> None:
@@ -215,7 +214,7 @@ def test_invalid_severity_extension_is_an_error() -> None:
         parse_tbx(data.encode(), "m.tbx")
 
 
-def test_check_tbx_lists_problems_with_lines() -> None:
+def test_inspect_tbx_lists_problems_with_lines() -> None:
     data = b"""<?xml version="1.0"?>
 <martif><text><body>
 <termEntry>
@@ -234,7 +233,7 @@ def test_check_tbx_lists_problems_with_lines() -> None:
 </termEntry>
 </body></text></martif>
 """
-    problems = check_tbx(data, "courts.tbx")
+    problems = inspect_tbx(data, "courts.tbx")[1]
     assert [line for line, _ in problems] == [3, 6, 9, 14]
     assert "no English term" in problems[0][1]
     assert "neither Indonesian nor deprecated" in problems[1][1]
@@ -245,15 +244,15 @@ def test_check_tbx_lists_problems_with_lines() -> None:
     assert concept.preferred == "Supreme Court" and "High Court" in concept.accepted
 
 
-def test_check_tbx_fatal_problems_and_clean_files() -> None:
-    (skipped,) = check_tbx(MARTIF.encode(), "m.tbx")
+def test_inspect_tbx_fatal_problems_and_clean_files() -> None:
+    (skipped,) = inspect_tbx(MARTIF.encode(), "m.tbx")[1]
     assert skipped == (51, "entry 'State Palace' has neither Indonesian nor deprecated English terms to look for")
-    assert check_tbx(TBX3.encode(), "bps.tbx") == []
-    (problem,) = check_tbx(b"<martif>\n<text>\n</txt></martif>", "bad.tbx")
+    assert inspect_tbx(TBX3.encode(), "bps.tbx")[1] == []
+    (problem,) = inspect_tbx(b"<martif>\n<text>\n</txt></martif>", "bad.tbx")[1]
     assert problem[0] == 3 and problem[1].startswith("not well-formed XML")
-    (problem,) = check_tbx(b"<html/>", "x.xml")
+    (problem,) = inspect_tbx(b"<html/>", "x.xml")[1]
     assert problem == (1, "root element is <html>, expected <martif> (TBX-Basic/TBX 2008) or <tbx> (TBX v3)")
-    assert check_tbx(b"<tbx><text><body/></text></tbx>", "e.tbx")[0][1].startswith("no termEntry")
+    assert inspect_tbx(b"<tbx><text><body/></text></tbx>", "e.tbx")[1][0][1].startswith("no termEntry")
 
 
 # --- property: any input loads or raises GlossaryError, and `glossary check` agrees ----------

@@ -17,7 +17,7 @@ from .engines import EngineChoice, select_engine
 from .engines.base import Engine
 from .engines.outputs import ModelOutputs, PhraseRequest, compute_model_outputs
 from .errors import EngineError, UsageError
-from .glossary.concepts import Glossary, load_glossaries
+from .glossary import Glossary, load_glossaries
 from .ingest import Article, load_article
 from .neural.cache import Cache
 from .neural.embeddings import embedding_model_label

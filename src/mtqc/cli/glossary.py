@@ -19,7 +19,7 @@ def glossary() -> None:
 @handle_errors
 def glossary_check(paths: tuple[Path, ...]) -> None:
     """List every problem in each glossary with its line number; exit 2 if there are any."""
-    from ..glossary.concepts import inspect_glossary_file
+    from ..glossary import inspect_glossary_file
 
     bad = False
     for path in paths:

@@ -86,8 +86,10 @@ class LearnedConcept:
         return "\n".join(lines) + "\n"
 
 
-@dataclass
+@dataclass(frozen=True)
 class LearnResult:
+    """What `learn_glossary` learned, and what it left for a person to decide."""
+
     concepts: list[LearnedConcept]
     conflicts: list[str]  # renderings decided differently: listed for a person, never guessed
     skipped: list[str]  # decisions that could not become an entry, and why

@@ -26,7 +26,7 @@ Mapping of one entry (``termEntry``/``conceptEntry``) to a :class:`~mtqc.glossar
 
 Entries that give nothing to look for (no usable English term, or neither Indonesian nor
 deprecated terms) are skipped by :func:`parse_tbx`, since real exports are full of them;
-:func:`check_tbx` lists them, with other problems, by line.
+:func:`inspect_tbx` lists them, with other problems, by line (for `mtqc glossary check`).
 
 Safety: the file is parsed once with defusedxml's expat parser. Entity declarations (the
 "billion laughs" and external-entity ``file:///etc/passwd`` attacks) are refused before anything
@@ -45,8 +45,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from ..errors import GlossaryError
-from .concepts import Concept
 from ..results import SEVERITIES
+from .concepts import Concept
 
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _ENTRY_TAGS = {"termEntry", "conceptEntry"}
@@ -69,7 +69,7 @@ class _TbxFatal(Exception):
         self.message = message
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Entry:
     """What one entry yielded: a concept (or None) and the problems found on the way."""
 
@@ -317,16 +317,3 @@ def inspect_tbx(data: bytes, name: str) -> tuple[list[Concept], list[tuple[int, 
     if any(entry.fatal for entry in entries):
         return [], problems
     return [entry.concept for entry in entries if entry.concept is not None], problems
-
-
-def check_tbx(data: bytes, name: str) -> list[tuple[int, str]]:
-    """List every problem in a TBX glossary, for `mtqc glossary check`.
-
-    Args:
-        data: The raw file contents.
-        name: The file name (kept for symmetry with parse_tbx; messages carry no name).
-
-    Returns:
-        (line, problem) pairs sorted by line; empty when the file is fine.
-    """
-    return inspect_tbx(data, name)[1]

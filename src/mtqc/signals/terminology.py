@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from ..glossary.concepts import Concept
+from ..glossary import Concept
 from .base import ArticleContext, Signal, SignalOutput
 
 
