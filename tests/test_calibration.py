@@ -3,11 +3,15 @@
 The annotated corpus here is generated from sentences written for these tests: clean news
 sentences, and sentences with the kinds of damage the offline signals see (doubled words,
 Indonesian words left in, local time formats, garbled word order).
+
+Tests of plumbing (reproducibility, cross-validation, the CLI) fit with a fixed C (FIXED_C); one
+test, marked slow, exercises the C grid search. That mtqc's metrics agree with the reference
+scorer is checked outside the suite: scripts/check_scorer_agreement.py.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
+import math
 import random
 from pathlib import Path
 
@@ -23,11 +27,12 @@ from mtqc.calibration.model import (
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import CalibrationError, GoldError
-from mtqc.calibration.evaluate import EvalResult, bootstrap, evaluate, load_gold_dir, parse_gold
+from mtqc.calibration.evaluate import EvalResult, bootstrap, evaluate, kendall_tau_b, load_gold_dir, parse_gold, pearson
 from mtqc.pipeline import CheckerConfig
 from mtqc.scoring import run_steps
 from mtqc.results import ArticleReport, Flag, SentenceResult, Signature
-from mtqc.calibration.fit import Sample, choose_thresholds, cross_validate, fit_calibration, samples_for
+from mtqc.calibration import fit as fit_module
+from mtqc.calibration.fit import C_GRID, Sample, choose_thresholds, cross_validate, fit_calibration, samples_for
 
 CLEAN = [
     "The city council approved the new budget on Monday.",
@@ -52,6 +57,18 @@ MAJOR = [
     "That the matter as for the budget which was conveyed by the party is the the reason of.",
     "Warga mengatakan bahwa air sudah surut dan jalan kembali dibuka pada pagi hari.",
 ]
+
+
+# Tests of plumbing fit with this C: choosing C by grouped cross-validation refits every head
+# for every C in C_GRID, once per fold, which made these tests take minutes.
+FIXED_C = 0.1
+
+
+@pytest.fixture
+def fixed_c(monkeypatch: pytest.MonkeyPatch) -> float:
+    """For the CLI, which always chooses C: a grid of one, so it fits with FIXED_C."""
+    monkeypatch.setattr(fit_module, "C_GRID", (FIXED_C,))
+    return FIXED_C
 
 
 def _article(rng: random.Random, n: int) -> tuple[str, list[dict]]:
@@ -94,18 +111,36 @@ def _samples(raw: tuple[list, list[ArticleReport]]) -> list[Sample]:
 
 def test_fit_is_reproducible_byte_for_byte(raw: tuple) -> None:
     samples = _samples(raw)
-    first = fit_calibration(samples, name="t", seed=0, folds=3).to_json()
-    second = fit_calibration(samples, name="t", seed=0, folds=3).to_json()
+    first = fit_calibration(samples, name="t", seed=0, folds=3, c=FIXED_C).to_json()
+    second = fit_calibration(samples, name="t", seed=0, folds=3, c=FIXED_C).to_json()
     assert first == second
     cal = calibration_from_json(first)
     assert cal.provenance["sentences"] == len(samples) and cal.provenance["articles"] == 10
     assert 0.0 <= cal.flag_threshold <= 1.0 and 0.0 <= cal.major_threshold <= 1.0
-    assert cal.provenance["C"] in (0.01, 0.03, 0.1, 0.3, 1.0)
+    assert cal.provenance["C"] == FIXED_C
+
+
+@pytest.mark.slow
+def test_c_is_the_grid_value_with_the_lowest_grouped_out_of_fold_log_loss(raw: tuple) -> None:
+    from sklearn.metrics import log_loss
+
+    samples = _samples(raw)
+    cal = fit_calibration(samples, name="t", seed=0, folds=3)  # no c: chosen from C_GRID
+    chosen = cal.provenance["C"]
+    assert chosen in C_GRID
+    y_err, y_maj = [s.is_error for s in samples], [s.is_major for s in samples]
+    losses = {}
+    for c in C_GRID:
+        p_err, p_maj = fit_module._oof(samples, cal.features, 3, c, 0)
+        losses[c] = log_loss(y_err, p_err, labels=[False, True]) + log_loss(y_maj, p_maj, labels=[False, True])
+    assert losses[chosen] == min(losses.values()), losses
+    # choosing C is the only step a fixed c skips
+    assert fit_calibration(samples, name="t", seed=0, folds=3, c=chosen).to_json() == cal.to_json()
 
 
 def test_learned_probabilities_separate_damaged_from_clean_sentences(raw: tuple) -> None:
     samples = _samples(raw)
-    cal = fit_calibration(samples, name="t", folds=3)
+    cal = fit_calibration(samples, name="t", folds=3, c=FIXED_C)
     p_clean = [cal.predict(s.features).p_error for s in samples if not s.is_error]
     p_bad = [cal.predict(s.features).p_error for s in samples if s.is_error]
     assert sum(p_bad) / len(p_bad) > sum(p_clean) / len(p_clean) + 0.2
@@ -308,6 +343,33 @@ def test_metrics_by_hand(tmp_path: Path) -> None:
     assert gold.quality() == pytest.approx(100 * (1 - 6 / 16))
 
 
+def test_article_correlations_by_hand(tmp_path: Path) -> None:
+    """article_pearson and article_kendall (tau-b, with a tie) of gold quality against the report score."""
+    text = "Alpha beta gamma delta epsilon zeta eta theta iota kappa."
+    words = text.rstrip(".").split()
+    pairs = []
+    for i, (n_errors, score) in enumerate([(0, 95.0), (1, 70.0), (2, 70.0), (3, 60.0)]):
+        (tmp_path / f"a{i}.txt").write_text(text, encoding="utf-8")
+        gold = parse_gold({"article": f"a{i}.txt", "sentences": [
+            {"text": text, "label": "minor" if n_errors else "ok",
+             "errors": [{"type": "fluency", "span": w} for w in words[:n_errors]]},
+        ]}, tmp_path / f"a{i}.gold.json")
+        sentence = SentenceResult(0, text, 0, len(text), True)
+        pairs.append((gold, ArticleReport(f"a{i}", f"a{i}.txt", "offline", score,
+                                          Signature("x", "o", (), (), (), (), ()), (sentence,))))
+    # quality 100, 90, 80, 70 (10 words, one point per error) against scores 95, 70, 70, 60
+    assert [g.quality() for g, _ in pairs] == pytest.approx([100.0, 90.0, 80.0, 70.0])
+    r = evaluate(pairs)
+    # deviations from the means (85; 73.75): x = 15, 5, -5, -15; y = 21.25, -3.75, -3.75, -13.75
+    assert r.article_pearson == pytest.approx(525 / math.sqrt(500 * 668.75))
+    # of the 6 pairs, 5 are concordant, 0 discordant, 1 tied in the score only: 5 / sqrt(5 * 6)
+    assert r.article_kendall == pytest.approx(5 / math.sqrt(30))
+    assert (r.to_dict()["article_pearson"], r.to_dict()["article_kendall"]) == (0.908, 0.913)
+    # fewer than three articles, or a constant score, have no correlation
+    assert pearson([(1.0, 2.0), (2.0, 3.0)]) is None and kendall_tau_b([(1.0, 2.0), (2.0, 3.0)]) is None
+    assert pearson([(1.0, 5.0), (2.0, 5.0), (3.0, 5.0)]) is None
+
+
 def _result_of(rows: list[dict]) -> EvalResult:
     """An EvalResult whose point metrics are computed from `rows` as `evaluate` computes them."""
     tot = {k: sum(r[k] for r in rows) for k in ("tp", "fp", "fn", "tn", "major", "major_hit", "spans", "spans_hit")}
@@ -334,7 +396,7 @@ def _articles(n: int, seed: int = 1, clean: bool = True) -> list[dict]:
 def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_articles() -> None:
     few = _result_of(_articles(20))
     many = _result_of(_articles(20) * 9)  # the same articles, nine times over: same estimates, more data
-    b_few, b_many = bootstrap(few, 500, seed=3), bootstrap(many, 500, seed=3)
+    b_few, b_many = bootstrap(few, 200, seed=3), bootstrap(many, 200, seed=3)
     for name in ("precision", "recall", "f1", "major_recall", "false_flag_rate", "span_recall"):
         lo, hi = b_few.intervals[name]
         assert lo <= getattr(few, name) <= hi, name
@@ -342,40 +404,17 @@ def test_bootstrap_intervals_hold_the_estimate_and_narrow_with_more_articles() -
         assert hi9 - lo9 < 0.6 * (hi - lo), name  # about 1/3 as wide
     lo, hi = b_few.intervals["article_pearson"]
     assert 0 < lo < hi <= 1  # the scores were drawn to follow the quality
-    assert bootstrap(few, 500, seed=3) == b_few and bootstrap(few, 500, seed=4) != b_few
+    assert bootstrap(few, 200, seed=3) == b_few and bootstrap(few, 200, seed=4) != b_few
     # a metric that no resample can define has no interval
     assert bootstrap(_result_of(_articles(10, clean=False)), 200).intervals["false_flag_rate"] is None
     with pytest.raises(ValueError):
         bootstrap(few, 0)
 
 
-SCORER = Path(__file__).resolve().parents[2] / "shared" / "eval" / "score_flags.py"
-
-
-@pytest.mark.skipif(not SCORER.exists(), reason=f"the reference scorer is not at {SCORER}")
-def test_eval_agrees_with_the_reference_scorer(raw: tuple, tmp_path: Path) -> None:
-    spec = importlib.util.spec_from_file_location("score_flags", SCORER)
-    assert spec and spec.loader
-    scorer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(scorer)
-    golds, reports = raw
-    calibrated = [run_steps(r, [load_calibration()]) for r in reports]
-    for gold, report in zip(golds, calibrated):
-        (tmp_path / f"{gold.article_path.stem}.json").write_text(json.dumps(report.to_dict()), encoding="utf-8")
-    gold_dir = golds[0].gold_path.parent
-    for severity, rank in (("minor", 1), ("major", 2)):
-        ours = evaluate(list(zip(golds, calibrated)), severity).to_dict()
-        theirs = scorer.score(gold_dir, tmp_path, rank)
-        for key in ("precision", "recall", "major_recall", "false_flag_rate", "span_recall"):
-            assert ours[key] == theirs[key], key
-        for key in ("article_pearson", "article_kendall"):  # the scorer reads scores rounded to 2 decimals
-            assert ours[key] == pytest.approx(theirs[key], abs=0.005), key
-
-
 def test_cross_validation_scores_every_article_once_with_a_model_fitted_without_it(raw: tuple) -> None:
     golds, reports = raw
     seen: list[int] = []
-    result, major, held_out = cross_validate(golds, reports, folds=5, on_fold=seen.append)
+    result, major, held_out = cross_validate(golds, reports, folds=5, c=FIXED_C, on_fold=seen.append)
     assert seen == [0, 1, 2, 3, 4] and len(held_out) == len(golds)
     assert all(r.signature.calibration and r.signature.calibration.startswith("fold") for r in held_out)
     assert result.articles == 10 and major.min_severity == "major"
@@ -384,13 +423,13 @@ def test_cross_validation_scores_every_article_once_with_a_model_fitted_without_
 # ---------------------------------------------------------------------------- CLI
 
 
-def test_calibrate_then_check_and_eval_with_the_new_file(gold_dir: Path, tmp_path: Path) -> None:
+def test_calibrate_then_check_and_eval_with_the_new_file(gold_dir: Path, tmp_path: Path, fixed_c: float) -> None:
     out = tmp_path / "newsroom.json"
     runner = CliRunner()
     res = runner.invoke(main, ["calibrate", str(gold_dir), "--out", str(out), "--engine", "offline"])
     assert res.exit_code == 0, res.output
     cal = load_calibration(out)
-    assert cal.name == "newsroom" and len(cal.provenance["data_sha256"]) == 64
+    assert cal.name == "newsroom" and len(cal.provenance["data_sha256"]) == 64 and cal.provenance["C"] == fixed_c
     article = gold_dir / "art-0.txt"
     res = runner.invoke(main, ["check", str(article), "--calibration", str(out), "--engine", "offline", "-q",
                                "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html")])
@@ -399,26 +438,30 @@ def test_calibrate_then_check_and_eval_with_the_new_file(gold_dir: Path, tmp_pat
     assert data["signature_fields"]["calibration"] == cal.label and f"calibration:{cal.label}" in data["signature"]
     assert data["score_method"] == "expected-penalty"
     assert all(f["probability"] is not None for s in data["sentences"] for f in s["flags"])
-    res = runner.invoke(main, ["eval", str(gold_dir), "--calibration", str(out), "--engine", "offline", "--json"])
+    res = runner.invoke(main, ["eval", str(gold_dir), "--calibration", str(out), "--engine", "offline", "--json",
+                               "--bootstrap", "0"])
     assert res.exit_code == 0, res.output
     metrics = json.loads(res.output)
     assert metrics["evaluated_with"] == f"calibration {cal.label}"
     assert set(metrics["all_flags"]["span_recall_by_type"]) >= {"fluency"}
 
 
-def test_eval_with_folds_and_uncalibrated_runs(gold_dir: Path) -> None:
+def test_eval_with_folds_and_uncalibrated_runs(gold_dir: Path, fixed_c: float) -> None:
+    # 1000 resamples by default; fewer here, as each resample costs a few milliseconds
+    assert next(p for p in main.commands["eval"].params if p.name == "resamples").default == 1000
     runner = CliRunner()
-    res = runner.invoke(main, ["eval", str(gold_dir), "--folds", "2", "--engine", "offline", "--json"])
+    res = runner.invoke(main, ["eval", str(gold_dir), "--folds", "2", "--engine", "offline", "--json",
+                               "--bootstrap", "200"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data["evaluated_with"].startswith("2-fold cross-validation")
     boot = data["bootstrap"]["all_flags"]
-    assert boot["resamples"] == 1000 and boot["by_article"] and boot["level"] == 0.95
+    assert boot["resamples"] == 200 and boot["by_article"] and boot["level"] == 0.95
     lo, hi = boot["intervals"]["recall"]
     assert lo <= data["all_flags"]["recall"] <= hi
     res = runner.invoke(main, ["eval", str(gold_dir), "--folds", "2", "--engine", "offline", "--json", "--bootstrap", "0"])
     assert res.exit_code == 0 and "bootstrap" not in json.loads(res.output)
-    res = runner.invoke(main, ["eval", str(gold_dir), "--no-calibration", "--engine", "offline"])
+    res = runner.invoke(main, ["eval", str(gold_dir), "--no-calibration", "--engine", "offline", "--bootstrap", "50"])
     assert res.exit_code == 0 and "uncalibrated" in res.output
 
 

@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # mypy over the whole package: over a minute on a small machine
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
