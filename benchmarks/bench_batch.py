@@ -65,7 +65,7 @@ sys.exit(code or 0)
 """
 
 
-def run_batch(src: Path, out: Path, *extra: str) -> dict[str, float]:
+def run_cli_batch(src: Path, out: Path, *extra: str) -> dict[str, float]:
     """Run `mtqc batch` in a new process; wall time, the run's own rate, and the driver's peak RSS."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     t0 = time.perf_counter()
@@ -108,12 +108,12 @@ def main() -> None:
                 for attempt in range(args.repeat):
                     out = tmp / "out"
                     shutil.rmtree(out, ignore_errors=True)
-                    first = run_batch(src, out, *extra)
+                    first = run_cli_batch(src, out, *extra)
                     line = (f"{label:26s} try {attempt + 1}: {first['wall_s']:7.1f} s wall = "
                             f"{args.articles / first['wall_s']:6.1f} articles/s "
                             f"(checking alone {first['run_s']:.1f} s = {args.articles / first['run_s']:.1f}/s)")
                     if "rerun" in parts and label == "--jobs 1":
-                        again = run_batch(src, out, *extra)
+                        again = run_cli_batch(src, out, *extra)
                         assert again["checked_now"] == 0, again
                         line += (f"; rerun unchanged {again['wall_s']:.2f} s wall "
                                  f"(batch alone {again['run_s']:.2f} s): {first['wall_s'] / again['wall_s']:.0f}x "
@@ -127,7 +127,7 @@ def main() -> None:
                 for attempt in range(args.repeat):
                     out = tmp / "out-mem"
                     shutil.rmtree(out, ignore_errors=True)
-                    result = run_batch(small, out, "--jobs", "2")
+                    result = run_cli_batch(small, out, "--jobs", "2")
                     print(f"driver peak RSS, {count:6d} short articles, --jobs 2, try {attempt + 1}: "
                           f"{result['rss_mb']:6.1f} MB ({result['wall_s']:.0f} s, "
                           f"{count / result['wall_s']:.0f} articles/s)", flush=True)

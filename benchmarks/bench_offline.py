@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mtqc.batch.archive import run_batch
+from mtqc.batch.archive import ArchiveBatch
+from mtqc.batch.executors import InlineExecutor
+from mtqc.batch.sources import FolderSource
 from mtqc.config import load_settings
 from mtqc.pipeline import CheckerConfig
 
@@ -52,9 +54,11 @@ def main() -> None:
         for i in range(args.copies):
             shutil.copy(args.article, src / f"article-{i:03d}{args.article.suffix}")
         t0 = time.perf_counter()
-        result = run_batch(checker, src, out)
+        with ArchiveBatch(FolderSource(src), out) as batch:  # as `mtqc batch --jobs 1`, with this checker
+            batch.prepare()
+            result = batch.run(InlineExecutor(checker))
         t_batch = time.perf_counter() - t0
-    assert not result.failures
+    assert not result.failed and not result.errors, (result.failures, result.errors)
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

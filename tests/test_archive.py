@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mtqc
-from mtqc.batch.archive import BatchProgress, ProgressLog, _summary_chunks
-from mtqc.cli import main
+from mtqc.batch.progress import BatchProgress, ProgressLog
 from mtqc.batch.sources import JsonlSource, id_report_name
+from mtqc.batch.summary import summary_chunks
+from mtqc.cli import main
 
 from .conftest import ARTICLE
 
@@ -255,7 +256,7 @@ def test_jsonl_ids_name_reports_one_to_one_and_inside_the_folder(ids: set[str]) 
        st.lists(st.dictionaries(st.text(max_size=5), st.text(max_size=5)), max_size=3))
 def test_the_streamed_summary_is_byte_for_byte_json_dumps(articles: list[dict], skipped: list[dict]) -> None:  # type: ignore[type-arg]
     head = {"signature": "s", "engine": "offline", "skipped": ["ñ"], "checked": 1, "run": {"a": [1]}}
-    streamed = "".join(_summary_chunks(head, iter(skipped), iter(articles)))
+    streamed = "".join(summary_chunks(head, iter(skipped), iter(articles)))
     whole = {**head, "skipped_files": skipped, "articles": articles}
     assert streamed == json.dumps(whole, ensure_ascii=False, indent=2) + "\n"
 

@@ -15,17 +15,19 @@ from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import mtqc
-from mtqc.fs import HOST_TAG, TEMP_SUFFIX
 from mtqc.batch.archive import ArchiveBatch
+from mtqc.batch.journal import Journal
+from mtqc.batch.records import ArticleRecord
 from mtqc.batch.sources import FolderSource
 from mtqc.cli import main
 from mtqc.errors import UsageError
+from mtqc.fs import HOST_TAG, TEMP_SUFFIX
 from mtqc.pipeline import Checker
-from mtqc.reports.naming import INDEX_NAME, SUMMARY_NAME, plan_batch_relpaths, report_base
+from mtqc.reports.naming import INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_base
 
 from .conftest import ARTICLE
 
@@ -165,26 +167,38 @@ def _relpath(draw: st.DrawFn) -> PurePosixPath:
 
 @settings(max_examples=60, deadline=None)
 @given(st.sets(_relpath(), min_size=1, max_size=12), st.booleans())
-def test_report_names_are_unique_never_an_input_and_inside_outdir(inputs: set[PurePosixPath], same: bool) -> None:
-    batch_files = {PurePosixPath(SUMMARY_NAME), PurePosixPath(INDEX_NAME)}
-    try:
-        plan = plan_batch_relpaths(sorted(inputs), same_folder=same)
-    except UsageError:
-        assert same and any(p.parts[0] in (SUMMARY_NAME, INDEX_NAME) for p in inputs)
-        return
-    outputs = [p for pair in plan.values() for p in pair] + sorted(batch_files)
-    assert len(set(outputs)) == len(outputs)  # unique
-    assert set(plan) == inputs
+def test_report_names_are_unique_never_an_input_and_inside_outdir(
+    tmp_path_factory: pytest.TempPathFactory, inputs: set[PurePosixPath], same: bool
+) -> None:
+    """The batch's own planner, on a real tree: OUTDIR elsewhere, or OUTDIR = DIR (`same`)."""
     input_folders = {parent for p in inputs for parent in p.parents if parent != PurePosixPath(".")}
+    assume(not inputs & input_folders)  # on disk, a path is a file or a folder, not both
+    src = tmp_path_factory.mktemp("plan") / "in"
+    for rel in inputs:
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text("An article.\n", encoding="utf-8")
+    out = src if same else src.parent / "out"
+    try:
+        with ArchiveBatch(FolderSource(src, recursive=True), out) as batch:
+            plan = {u.relative: batch.report_paths(u.relative) for u in batch.plan.units() if u.relative}
+    except UsageError as exc:  # the only refusal: an article that the batch's own index.html/summary.json would replace
+        assert same and any(p.parts[0] in (SUMMARY_NAME, INDEX_NAME) for p in inputs), exc
+        return
+    assert set(plan) == inputs  # every article gets reports
+    outputs = [PurePosixPath(p.relative_to(out).as_posix()) for pair in plan.values() for p in pair]
+    outputs += [PurePosixPath(SUMMARY_NAME), PurePosixPath(INDEX_NAME), PurePosixPath(JOURNAL_NAME)]
+    assert len(set(outputs)) == len(outputs)  # unique
     output_folders = {parent for p in outputs for parent in p.parents if parent != PurePosixPath(".")}
-    for out in outputs:
-        assert not out.is_absolute() and ".." not in out.parts  # inside OUTDIR
-        assert out.suffix in (".json", ".html")
-        assert out not in output_folders  # no report is in the way of another's folder
+    for output in outputs:
+        assert ".." not in output.parts  # inside OUTDIR
+        assert output.suffix in (".json", ".html", ".jsonl")
+        assert output not in output_folders  # no report is in the way of another's folder
         if same:  # OUTDIR is DIR: never an article, never in the way of an article's folder
-            assert out not in inputs and out not in input_folders
+            assert output not in inputs and output not in input_folders
     for json_path, _html_path in plan.values():
-        assert json_path.parts[0].lower().startswith("articles")  # apart from summary.json / index.html
+        # apart from summary.json / index.html, in a folder of the batch's own
+        under = json_path.relative_to(out).parts[0]
+        assert under.lower().startswith("articles") and PurePosixPath(under) not in input_folders
 
 
 @settings(max_examples=100, deadline=None)
@@ -298,7 +312,7 @@ def test_plan_batch_maps_files_to_reports_under_articles(tmp_path: Path) -> None
 def test_the_journal_is_never_an_empty_file_whatever_the_moment_of_a_kill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A kill between creating summary.jsonl and writing its first line would leave an empty file; the
     # first line therefore arrives by rename, and the file is only ever opened once it has content.
-    from mtqc.batch import archive as batch_module
+    from mtqc.batch import journal as journal_module
 
     path = tmp_path / "summary.jsonl"
     sizes_when_opened: list[int] = []
@@ -309,10 +323,10 @@ def test_the_journal_is_never_an_empty_file_whatever_the_moment_of_a_kill(tmp_pa
             sizes_when_opened.append(path.stat().st_size if path.exists() else -1)
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(batch_module, "open", watching_open, raising=False)
-    journal = batch_module._Journal(path)
-    journal.append({"n": 1})
-    journal.append({"n": 2})
+    monkeypatch.setattr(journal_module, "open", watching_open, raising=False)
+    journal = Journal(path)
+    journal.append(ArticleRecord("n1"))
+    journal.append(ArticleRecord("n2"))
     assert journal.close() == []
     assert sizes_when_opened and min(sizes_when_opened) > 0
-    assert [json.loads(line)["n"] for line in path.read_text().splitlines()] == [1, 2]
+    assert [json.loads(line)["path"] for line in path.read_text().splitlines()] == ["n1", "n2"]

@@ -9,24 +9,24 @@ import traceback
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, Sequence
 
+from ..errors import ExecutorError, MtqcError, UsageError
 from ..fs import write_files
-from ..errors import ExecutorError, MtqcError
+from .records import INPUT, INTERNAL, WRITE, ArticleRecord, rounded
 
 if TYPE_CHECKING:
     from ..pipeline import Checker, CheckerConfig
 
-# error_kind of a failed article: it could not be checked, its reports could not be written,
-# mtqc itself failed (a bug), or the batch was interrupted before reaching it
-INPUT, WRITE, INTERNAL, INTERRUPTED = "input", "write", "internal", "interrupted"
 EXECUTORS = ("local", "ray")
 RAY_INSTALL_HINT = "pip install -e '.[ray]'"
 # tasks given to one worker at a time: one running, one waiting, so a worker never idles between
 # articles while the driver still holds at most 2 x workers articles that are not done
 IN_FLIGHT_PER_WORKER = 2
+
+ReportPair = tuple[str, str]  # a rendered (JSON, HTML) report pair
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class WorkerInfo:
         return hashlib.sha256(self.signature.encode("utf-8")).hexdigest()
 
 
-def checker_info(checker: "Checker") -> WorkerInfo:
+def checker_info(checker: Checker) -> WorkerInfo:
     return WorkerInfo(str(checker.signature()), checker.engine_choice.engine.name, tuple(checker.engine_choice.notes))
 
 
@@ -50,41 +50,30 @@ def checker_info(checker: "Checker") -> WorkerInfo:
 class Job:
     """One article to check: small and picklable (a file is read by the worker, not sent)."""
 
-    key: str
-    path: str  # as the summary shows it
-    json_path: str
-    html_path: str
-    content_sha256: str | None
-    signature_sha256: str
+    key: str  # the article's `Unit.key`
+    record: ArticleRecord  # the article's identity (path, hashes, id, line); the worker fills in the outcome
+    out_dir: str
+    json_rel: str  # where its report pair goes, relative to `out_dir`
+    html_rel: str
     file: str | None = None
     text: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
-    write: bool = True  # the worker writes the report pair; False: the driver writes what comes back
-    debug: bool = False
+    debug: bool = False  # keep an internal error's traceback
+
+    @property
+    def path(self) -> str:
+        return self.record.path
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """A job's result: a score and the report pair (written, or rendered for the driver), or an error."""
-
-    key: str
-    score: float | None = None
-    by_severity: dict[str, int] = field(default_factory=dict)
-    error: str | None = None
-    error_kind: str | None = None
-    traceback: str | None = None
-    report_id: str | None = None
-    written: bool = False  # the report pair is on disk
-    contents: tuple[str, str] | None = None  # (JSON, HTML) for the driver to write
-    extras: dict[str, Any] = field(default_factory=dict)  # for the index page (`summary_row_extras`)
+def _internal(job: Job, exc: BaseException, *, score: float | None = None,
+              by_severity: Mapping[str, int] | None = None) -> ArticleRecord:
+    """The record of a bug met while checking `job` (its score, when it got that far)."""
+    trace = "".join(traceback.format_exception(exc)) if job.debug else None
+    return replace(job.record, score=score, by_severity=dict(by_severity or {})).failed_as(
+        f"{job.path}: internal error: {type(exc).__name__}: {exc}", INTERNAL, trace)
 
 
-def _internal(job: Job, exc: BaseException, **known: Any) -> Outcome:
-    return Outcome(job.key, error=f"{job.path}: internal error: {type(exc).__name__}: {exc}", error_kind=INTERNAL,
-                   traceback="".join(traceback.format_exception(exc)) if job.debug else None, **known)
-
-
-def _check(checker: "Checker", job: Job) -> Any:
+def _check(checker: Checker, job: Job) -> Any:
     if job.file is not None:
         return checker.check_file(Path(job.file))
     from ..ingest import article_from_text
@@ -93,54 +82,56 @@ def _check(checker: "Checker", job: Job) -> Any:
     return checker.check_article(article)
 
 
-def write_pair(job: Job, outcome: Outcome) -> Outcome:
-    """Write a rendered report pair (`outcome.contents`); a failure becomes the outcome's error."""
-    if outcome.contents is None:
-        return outcome
-    json_text, html_text = outcome.contents
-    try:
-        write_files([(Path(job.json_path), json_text), (Path(job.html_path), html_text)])
-    except MtqcError as exc:
-        return replace(outcome, contents=None, report_id=None, error=f"{job.path}: report not written: {exc}",
-                       error_kind=WRITE)
-    except Exception as exc:
-        return replace(_internal(job, exc), score=outcome.score, by_severity=outcome.by_severity)
-    return replace(outcome, contents=None, written=True)
-
-
-def process_job(checker: "Checker", job: Job) -> Outcome:
-    """Check one article and render (and, if `job.write`, write) its report pair; never raises."""
+def render_job(checker: Checker, job: Job) -> tuple[ArticleRecord, ReportPair | None]:
+    """Check one article and render its report pair (None when it failed); never raises."""
     from ..reports import render_html, report_to_json
     from ..reports.index import summary_row_extras
 
     try:
         report = _check(checker, job)
-        score, by_severity = report.score, report.counts()["by_severity"]
+        score, by_severity = rounded(report.score), report.counts()["by_severity"]
     except MtqcError as exc:
-        return Outcome(job.key, error=str(exc), error_kind=INPUT)
+        return job.record.failed_as(str(exc), INPUT), None
     except Exception as exc:  # a bug in one article must not cost the others their reports
-        return _internal(job, exc)
+        return _internal(job, exc), None
     try:
         report_id = uuid.uuid4().hex
-        extra = {"content_sha256": job.content_sha256, "signature_sha256": job.signature_sha256}
-        contents = (report_to_json(report, report_id, extra), render_html(report, report_id))
+        extra = {"content_sha256": job.record.content_sha256, "signature_sha256": job.record.signature_sha256}
+        pair = (report_to_json(report, report_id, extra), render_html(report, report_id))
         extras = summary_row_extras(report)
     except Exception as exc:
-        return _internal(job, exc, score=score, by_severity=by_severity)
-    outcome = Outcome(job.key, score, by_severity, report_id=report_id, contents=contents, extras=extras)
-    return write_pair(job, outcome) if job.write else outcome
+        return _internal(job, exc, score=score, by_severity=by_severity), None
+    return replace(job.record, score=score, by_severity=by_severity, report_id=report_id, extras=extras), pair
+
+
+def write_pair(job: Job, record: ArticleRecord, pair: ReportPair | None) -> ArticleRecord:
+    """Write a rendered report pair; a failure becomes the record's error."""
+    if pair is None:
+        return record
+    out_dir = Path(job.out_dir)
+    try:
+        write_files([(out_dir / job.json_rel, pair[0]), (out_dir / job.html_rel, pair[1])])
+    except MtqcError as exc:
+        return record.failed_as(f"{job.path}: report not written: {exc}", WRITE)
+    except Exception as exc:
+        return _internal(job, exc, score=record.score, by_severity=record.by_severity)
+    return replace(record, json_rel=job.json_rel, html_rel=job.html_rel)
+
+
+def process_job(checker: Checker, job: Job) -> ArticleRecord:
+    """Check one article and write its report pair; never raises."""
+    return write_pair(job, *render_job(checker, job))
 
 
 class Executor(Protocol):
-    """Checks jobs somewhere; at most a bounded number are pending at any time."""
+    """Checks jobs somewhere, each with its record as it is done; at most a bounded number are pending at any time."""
 
     name: str
     workers: int
-    workers_write: bool  # workers write the reports (they see OUTDIR); else the driver does
 
     def start(self) -> WorkerInfo: ...
 
-    def map(self, jobs: Iterator[Job]) -> Iterator[Outcome]: ...
+    def map(self, jobs: Iterator[Job]) -> Iterator[tuple[Job, ArticleRecord]]: ...
 
     def cancel(self) -> None: ...
 
@@ -152,9 +143,8 @@ class InlineExecutor:
 
     name = "local"
     workers = 1
-    workers_write = True
 
-    def __init__(self, checker: "Checker | None" = None, options: CheckerConfig | None = None) -> None:
+    def __init__(self, checker: Checker | None = None, options: CheckerConfig | None = None) -> None:
         assert checker is not None or options is not None, "a checker, or the options to build one"
         self.checker, self.options = checker, options
 
@@ -164,10 +154,10 @@ class InlineExecutor:
             self.checker = self.options.build()
         return checker_info(self.checker)
 
-    def map(self, jobs: Iterator[Job]) -> Iterator[Outcome]:
+    def map(self, jobs: Iterator[Job]) -> Iterator[tuple[Job, ArticleRecord]]:
         assert self.checker is not None, "start() first"
         for job in jobs:
-            yield process_job(self.checker, job)
+            yield job, process_job(self.checker, job)
 
     def cancel(self) -> None:
         pass
@@ -189,7 +179,7 @@ def _init_worker(options: CheckerConfig) -> None:
         _WORKER["error"] = exc
 
 
-def _worker_checker() -> "Checker":
+def _worker_checker() -> Checker:
     if "error" in _WORKER:
         raise _WORKER["error"]
     return _WORKER["checker"]
@@ -199,8 +189,18 @@ def _worker_info() -> WorkerInfo:
     return checker_info(_worker_checker())
 
 
-def _worker_process(job: Job) -> Outcome:
+def _worker_process(job: Job) -> ArticleRecord:
     return process_job(_worker_checker(), job)
+
+
+def _fill(pending: Mapping[Any, Any], limit: int, jobs: Iterator[Job], submit: Callable[[Job], None]) -> bool:
+    """Submit jobs until `limit` are pending (back-pressure: the driver never holds more); True while any is."""
+    while len(pending) < limit:
+        job = next(jobs, None)
+        if job is None:
+            break
+        submit(job)
+    return bool(pending)
 
 
 class ProcessExecutor:
@@ -212,13 +212,12 @@ class ProcessExecutor:
     """
 
     name = "local"
-    workers_write = True
 
     def __init__(self, options: CheckerConfig, workers: int, in_flight: int | None = None) -> None:
         self.options, self.workers = options, workers
         self.in_flight = in_flight or IN_FLIGHT_PER_WORKER * workers
         self._pool: ProcessPoolExecutor | None = None
-        self._pending: dict[Future[Outcome], Job] = {}
+        self._pending: dict[Future[ArticleRecord], Job] = {}
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
@@ -228,43 +227,40 @@ class ProcessExecutor:
         self._pool = self._new_pool()
         return self._pool.submit(_worker_info).result()
 
-    def map(self, jobs: Iterator[Job]) -> Iterator[Outcome]:
+    def map(self, jobs: Iterator[Job]) -> Iterator[tuple[Job, ArticleRecord]]:
         assert self._pool is not None, "start() first"
-        exhausted = False
-        while True:
-            while not exhausted and len(self._pending) < self.in_flight:
-                job = next(jobs, None)
-                if job is None:
-                    exhausted = True
-                    break
-                self._submit(job)
-            if not self._pending:
-                return
+        while _fill(self._pending, self.in_flight, jobs, self._submit):
             done, _ = wait(list(self._pending), return_when=FIRST_COMPLETED)
             broken = False
             for future in done:
                 job = self._pending.pop(future)
-                try:
-                    yield future.result()
-                except BrokenProcessPool as exc:
-                    broken = True
-                    yield _internal(job, RuntimeError(f"its worker process died ({exc})"))
-                except Exception as exc:
-                    yield _internal(job, exc)
+                record, died = self._result(job, future)
+                broken = broken or died
+                yield job, record
             if broken:
                 yield from self._restart()
+
+    @staticmethod
+    def _result(job: Job, future: Future[ArticleRecord]) -> tuple[ArticleRecord, bool]:
+        """The job's record, and whether its worker died (which breaks the pool)."""
+        try:
+            return future.result(), False
+        except BrokenProcessPool as exc:
+            return _internal(job, RuntimeError(f"its worker process died ({exc})")), True
+        except Exception as exc:
+            return _internal(job, exc), False
 
     def _submit(self, job: Job) -> None:
         assert self._pool is not None
         self._pending[self._pool.submit(_worker_process, job)] = job
 
-    def _restart(self) -> Iterator[Outcome]:
+    def _restart(self) -> Iterator[tuple[Job, ArticleRecord]]:
         """After a worker died: the pool is unusable; its pending articles are failed, a new pool goes on."""
         for future, job in list(self._pending.items()):
             if future.done() and not future.exception():
-                yield future.result()
+                yield job, future.result()
             else:
-                yield _internal(job, RuntimeError("a worker process died while it was pending"))
+                yield job, _internal(job, RuntimeError("a worker process died while it was pending"))
         self._pending.clear()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -296,8 +292,8 @@ class _CheckerActor:
     def info(self) -> WorkerInfo:
         return _worker_info()
 
-    def process(self, job: Job) -> Outcome:
-        return _worker_process(job)
+    def process(self, job: Job) -> tuple[ArticleRecord, ReportPair | None]:
+        return render_job(_worker_checker(), job)  # rendered, not written: the driver writes
 
 
 def import_ray() -> Any:
@@ -318,7 +314,6 @@ class RayExecutor:
     """
 
     name = "ray"
-    workers_write = False  # the cluster's nodes need not see OUTDIR
 
     def __init__(self, options: CheckerConfig, workers: int | None = None, address: str | None = None,
                  cpus_per_actor: float = 1.0) -> None:
@@ -327,24 +322,33 @@ class RayExecutor:
         self.workers = workers or 0
         self._started = False
         self._actors: list[Any] = []
+        self._load: list[int] = []  # pending tasks per actor
         self._pending: dict[Any, tuple[int, Job]] = {}
 
     def start(self) -> WorkerInfo:
         ray = self.ray
         if not ray.is_initialized():
-            try:
-                ray.init(address=self.address, num_cpus=None if self.address else self.workers or None,
-                         include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
-            except Exception as exc:  # ConnectionError, a version mismatch, ...
-                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
-                raise ExecutorError(f"cannot start {where}: {type(exc).__name__}: {exc}") from None
-            self._started = True
+            self._init()
         if not self.workers:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1) // self.cpus_per_actor))
         actor_class = ray.remote(num_cpus=self.cpus_per_actor, max_restarts=1, max_task_retries=0)(_CheckerActor)
         self._actors = [actor_class.remote(self.options) for _ in range(self.workers)]
+        self._load = [0] * len(self._actors)
+        return self._first_info()
+
+    def _init(self) -> None:
         try:
-            infos = ray.get([a.info.remote() for a in self._actors])
+            self.ray.init(address=self.address, num_cpus=None if self.address else self.workers or None,
+                          include_dashboard=False, logging_level=logging.WARNING, log_to_driver=False)
+        except Exception as exc:  # ConnectionError, a version mismatch, ...
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
+            raise ExecutorError(f"cannot start {where}: {type(exc).__name__}: {exc}") from None
+        self._started = True
+
+    def _first_info(self) -> WorkerInfo:
+        """Every actor's checker built; the first one's info (a typed error in building one is raised as is)."""
+        try:
+            infos = self.ray.get([a.info.remote() for a in self._actors])
         except Exception as exc:
             cause = getattr(exc, "cause", None)
             if isinstance(cause, MtqcError):
@@ -352,31 +356,25 @@ class RayExecutor:
             raise
         return infos[0]
 
-    def map(self, jobs: Iterator[Job]) -> Iterator[Outcome]:
-        ray = self.ray
-        load = [0] * len(self._actors)
-        exhausted = False
-        while True:
-            while not exhausted and len(self._pending) < IN_FLIGHT_PER_WORKER * len(self._actors):
-                job = next(jobs, None)
-                if job is None:
-                    exhausted = True
-                    break
-                actor = min(range(len(load)), key=load.__getitem__)
-                load[actor] += 1
-                self._pending[self._actors[actor].process.remote(replace(job, write=False))] = (actor, job)
-            if not self._pending:
-                return
-            ready, _ = ray.wait(list(self._pending), num_returns=1)
+    def map(self, jobs: Iterator[Job]) -> Iterator[tuple[Job, ArticleRecord]]:
+        while _fill(self._pending, IN_FLIGHT_PER_WORKER * len(self._actors), jobs, self._submit):
+            ready, _ = self.ray.wait(list(self._pending), num_returns=1)
             for ref in ready:
                 actor, job = self._pending.pop(ref)
-                load[actor] -= 1
-                try:
-                    outcome = ray.get(ref)
-                except Exception as exc:  # the actor died (out of memory, killed): this article is lost
-                    yield _internal(job, exc)
-                    continue
-                yield write_pair(job, outcome)  # the driver writes: the nodes need not see OUTDIR
+                self._load[actor] -= 1
+                yield job, self._result(job, ref)
+
+    def _submit(self, job: Job) -> None:
+        actor = min(range(len(self._load)), key=self._load.__getitem__)  # the least busy
+        self._load[actor] += 1
+        self._pending[self._actors[actor].process.remote(job)] = (actor, job)
+
+    def _result(self, job: Job, ref: Any) -> ArticleRecord:
+        try:
+            record, pair = self.ray.get(ref)
+        except Exception as exc:  # the actor died (out of memory, killed): this article is lost
+            return _internal(job, exc)
+        return write_pair(job, record, pair)  # the driver writes: the nodes need not see OUTDIR
 
     def cancel(self) -> None:
         for ref in self._pending:
@@ -399,15 +397,13 @@ class RayExecutor:
 
 
 def make_executor(options: CheckerConfig, *, executor: str = "local", jobs: int | None = None,
-                  ray_address: str | None = None, checker: "Checker | None" = None) -> Executor:
+                  ray_address: str | None = None, checker: Checker | None = None) -> Executor:
     """The executor for `--executor`/`--jobs`/`--ray-address`.
 
     Raises:
         UsageError: an address without `--executor ray`, or an unknown executor.
         ExecutorError: Ray is asked for and not installed.
     """
-    from ..errors import UsageError
-
     if executor not in EXECUTORS:
         raise UsageError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if ray_address and executor != "ray":
@@ -419,5 +415,5 @@ def make_executor(options: CheckerConfig, *, executor: str = "local", jobs: int 
     return ProcessExecutor(options, jobs or 1)
 
 
-__all__: Sequence[str] = ("CheckerConfig", "Executor", "InlineExecutor", "Job", "Outcome", "ProcessExecutor",
-                          "RayExecutor", "WorkerInfo", "make_executor", "process_job")
+__all__: Sequence[str] = ("Executor", "InlineExecutor", "Job", "ProcessExecutor", "RayExecutor", "WorkerInfo",
+                          "make_executor", "process_job", "render_job")

@@ -5,9 +5,9 @@ import hashlib
 import json
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Iterable, Iterator, Union
+from typing import Any, BinaryIO, Iterable, Iterator
 from urllib.parse import quote
 
 from ..errors import InputError
@@ -66,8 +66,6 @@ class Unit:
         return digest.hexdigest()
 
 
-Entry = Union[Unit, Skipped]
-
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFIFO: "a named pipe",
           stat.S_IFSOCK: "a socket"}
 _REPORT_MARKERS = (b'<meta name="generator" content="mtqc"',)
@@ -117,27 +115,16 @@ def _classify(entry: os.DirEntry[str], path: Path, root: str, directory: Path) -
     return path
 
 
-def scan_articles(directory: Path) -> tuple[list[Path], list[Skipped]]:
-    """The articles in `directory` (not its subfolders), sorted, and the files passed over with the reason.
-
-    A symbolic link is followed only when it stays inside the folder; devices, pipes and mtqc's
-    own HTML reports are passed over. Files of other types (.pdf, .json) are ignored silently.
-
-    Raises:
-        InputError: `directory` is not a directory.
-    """
-    if not directory.is_dir():
-        raise InputError(f"{directory}: not a directory")
-    root = os.path.realpath(directory)
-    articles: list[Path] = []
-    skipped: list[Skipped] = []
-    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-        found = _classify(entry, directory / entry.name, root, directory)
-        if isinstance(found, Skipped):
-            skipped.append(found)
-        elif found is not None:
-            articles.append(found)
-    return articles, skipped
+def _subfolder(entry: os.DirEntry[str], path: Path, pruned: set[str], stack: list[tuple[Path, PurePosixPath]],
+               rel: PurePosixPath) -> Skipped | None:
+    """Put a subfolder on `stack` to be walked, unless it is hidden, pruned, or a link (said as skipped)."""
+    if entry.name.startswith("."):
+        return None
+    if entry.is_symlink():
+        return Skipped(path, "a symbolic link to a folder; mtqc does not follow folder links")
+    if os.path.realpath(path) not in pruned:
+        stack.append((path, rel / entry.name))
+    return None
 
 
 @dataclass(frozen=True)
@@ -168,28 +155,27 @@ class FolderSource:
         stack: list[tuple[Path, PurePosixPath]] = [(self.directory, PurePosixPath())]
         while stack:
             folder, rel = stack.pop()
-            try:
-                listing = os.scandir(folder)
-            except OSError as exc:
-                yield Skipped(folder, f"folder cannot be read: {exc.strerror or exc}")
-                continue
-            with listing as entries:
-                for entry in entries:
-                    path = folder / entry.name
-                    if self.recursive and entry.is_dir(follow_symlinks=True):
-                        if entry.name.startswith("."):
-                            continue
-                        if entry.is_symlink():
-                            yield Skipped(path, "a symbolic link to a folder; mtqc does not follow folder links")
-                            continue
-                        if os.path.realpath(path) not in pruned:
-                            stack.append((path, rel / entry.name))
-                        continue
+            yield from self._folder(folder, rel, root, pruned, stack)
+
+    def _folder(self, folder: Path, rel: PurePosixPath, root: str, pruned: set[str],
+                stack: list[tuple[Path, PurePosixPath]]) -> Iterator[tuple[Path, PurePosixPath] | Skipped]:
+        """One folder's articles and passed-over files; its subfolders to walk go on `stack`."""
+        try:
+            listing = os.scandir(folder)
+        except OSError as exc:
+            yield Skipped(folder, f"folder cannot be read: {exc.strerror or exc}")
+            return
+        with listing as entries:
+            for entry in entries:
+                path = folder / entry.name
+                if self.recursive and entry.is_dir(follow_symlinks=True):
+                    found: Path | Skipped | None = _subfolder(entry, path, pruned, stack, rel)
+                else:
                     found = _classify(entry, path, root, self.directory)
-                    if isinstance(found, Skipped):
-                        yield found
-                    elif found is not None:
-                        yield found, rel / entry.name
+                if isinstance(found, Skipped):
+                    yield found
+                elif found is not None:
+                    yield found, rel / entry.name
 
     def has_articles(self, sub: str, prune: Iterable[str] = ()) -> bool:
         """True when the subfolder `sub` holds at least one article (anywhere below it, when recursive)."""
@@ -282,7 +268,8 @@ class JsonlSource:
         return Unit(f"line:{number}", f"{number:012d}", where, None, line=number,
                     error=f"{where}: {why}")
 
-    def _unit(self, number: int, raw: bytes | None) -> Unit:
+    def _parse(self, number: int, raw: bytes | None) -> dict[str, Any] | Unit:
+        """A line's JSON object, or a unit with why it is not one."""
         if raw is None:
             return self._bad(number, f"line longer than {self.max_bytes} bytes (MTQC_MAX_BYTES); not read")
         try:
@@ -293,28 +280,35 @@ class JsonlSource:
             return self._bad(number, f"not JSON ({exc.msg}, column {exc.colno}); expected one JSON object a line")
         if not isinstance(record, dict):
             return self._bad(number, f"a JSON {type(record).__name__}, expected an object with \"id\" and \"text\"")
-        article_id = record.get(JSONL_ID)
-        if isinstance(article_id, int) and not isinstance(article_id, bool):
-            article_id = str(article_id)
-        if not isinstance(article_id, str) or not article_id.strip():
+        return record
+
+    def _unit(self, number: int, raw: bytes | None) -> Unit:
+        record = self._parse(number, raw)
+        if isinstance(record, Unit):
+            return record
+        article_id = _article_id(record.get(JSONL_ID))
+        if article_id is None:
             return self._bad(number, 'no "id" (a non-empty string or a whole number); every article needs one')
         text = record.get(JSONL_TEXT)
         where = f"{self.path}#{article_id}"
         base = Unit(f"id:{article_id}", f"{number:012d}", where, id_report_name(article_id), line=number,
                     raw=raw, jsonl_id=article_id)
         if not isinstance(text, str):
-            return _with_error(base, f'{where} (line {number}): "text" is '
-                                     f'{"missing" if text is None else "not a string"}; expected the article text')
+            return replace(base, error=f'{where} (line {number}): "text" is '
+                                       f'{"missing" if text is None else "not a string"}; expected the article text')
         if not text.strip():
-            return _with_error(base, f"{where} (line {number}): the text is empty")
+            return replace(base, error=f"{where} (line {number}): the text is empty")
         metadata = tuple((str(k), _metadata_value(v)) for k, v in record.items() if k not in (JSONL_ID, JSONL_TEXT))
-        return Unit(base.key, base.sort, where, base.relative, text=text, metadata=metadata, line=number, raw=raw,
-                    jsonl_id=article_id)
+        return replace(base, text=text, metadata=metadata)
 
 
-def _with_error(unit: Unit, error: str) -> Unit:
-    return Unit(unit.key, unit.sort, unit.path, unit.relative, line=unit.line, raw=unit.raw, jsonl_id=unit.jsonl_id,
-                error=error)
+def _article_id(value: object) -> str | None:
+    """A JSONL id as text: a non-empty string, or a whole number; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value
 
 
 def is_jsonl(path: Path) -> bool:

@@ -63,39 +63,6 @@ def report_relpaths(relative: PurePath, under: str = "") -> tuple[PurePosixPath,
     return folder / f"{base}.json", folder / f"{base}.html"
 
 
-def articles_dir_for(relatives: Iterable[PurePath]) -> str:
-    """`articles`, or `articles_`, ... when an input folder has that name (its reports must not land among its articles)."""
-    taken = {_clean_relative(r).parts[0].casefold() for r in relatives if len(_clean_relative(r).parts) > 1}
-    name = ARTICLES_DIR
-    while name.casefold() in taken:
-        name += "_"
-    return name
-
-
-def plan_batch_relpaths(
-    relatives: Sequence[PurePath], *, same_folder: bool = False,
-) -> dict[PurePosixPath, tuple[PurePosixPath, PurePosixPath]]:
-    """Report paths relative to OUTDIR for a batch's articles (paths relative to DIR).
-
-    Reports mirror the input tree under `articles/`; `summary.json` and `index.html` stay at the
-    top, apart from them. Paths are unique and, even when OUTDIR is DIR (`same_folder`), never
-    name an input.
-
-    Raises:
-        UsageError: an article (or folder) would be replaced by the batch's own `index.html` or
-            `summary.json`, OUTDIR being DIR.
-    """
-    under = articles_dir_for(relatives)
-    plan = {}
-    for rel in relatives:
-        clean = _clean_relative(rel)
-        if same_folder and clean.parts[0] in BATCH_FILES:
-            raise UsageError(f"{clean.parts[0]} is one of the articles (or their folders) and the batch's own "
-                             f"{clean.parts[0]} would replace it; write the reports to another folder with --out")
-        plan[clean] = report_relpaths(clean, under)
-    return plan
-
-
 def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
     """A path's real location, and its (device, inode) when it exists, for comparing files."""
     real = os.path.realpath(path)

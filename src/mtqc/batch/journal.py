@@ -1,0 +1,101 @@
+"""summary.jsonl: a record per article, appended as each is done, so that a killed batch resumes where it was."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from ..errors import ReportError
+from ..fs import write_atomic, write_atomic_chunks
+from .records import ArticleRecord
+
+
+class Journal:
+    """summary.jsonl opened for appending: a line per record, flushed, so a kill loses at most the line being written.
+
+    Opened on the first line, so that a run killed before any outcome leaves no empty file. A
+    failure to write (a full disk) is kept, not raised: the batch goes on, and a rerun rechecks
+    what was not recorded.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: str | None = None
+        self.fh: BinaryIO | None = None
+
+    def _open(self, first_line: bytes) -> bool:
+        """Open for appending; a new file gets its first line by rename, so no kill leaves it empty.
+
+        Returns whether `first_line` is already written.
+        """
+        if not self.path.exists():
+            write_atomic(self.path, first_line.decode("utf-8"))
+            self.fh = open(self.path, "ab")
+            return True
+        self.fh = fh = open(self.path, "a+b")
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() > 0:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")  # a line a kill cut short stays alone on its line
+        return False
+
+    def append(self, record: ArticleRecord) -> None:
+        if self.error is not None:
+            return
+        try:
+            self._write(record.dumps().encode("utf-8") + b"\n")
+        except ReportError as exc:
+            self._fail(str(exc))
+        except OSError as exc:
+            self._fail(f"{self.path} not written: {exc.strerror or exc}")
+
+    def _write(self, line: bytes) -> None:
+        if self.fh is None and self._open(line):
+            return
+        assert self.fh is not None
+        self.fh.write(line)
+        self.fh.flush()
+
+    def _fail(self, error: str) -> None:
+        self.error = error
+        self.close()
+
+    def close(self) -> list[str]:
+        """Close the file; returns the error that stopped the journal, if one did."""
+        if self.fh is not None:
+            try:
+                self.fh.close()
+            except OSError as exc:
+                self.error = self.error or f"{self.path} not written: {exc.strerror or exc}"
+            self.fh = None
+        return [self.error] if self.error else []
+
+
+def read_journal(path: Path) -> Iterator[tuple[str, str]]:
+    """(unit key, line) of each reusable record in summary.jsonl, oldest first; none when there is no file.
+
+    A line a kill cut short, or one that is not a record, is passed over.
+    """
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        return
+    with fh:
+        for raw in fh:
+            try:
+                line = raw.decode("utf-8").rstrip("\n")
+                key = ArticleRecord.loads(line).unit_key
+            except (ValueError, TypeError):  # TypeError: a field of the wrong type (a hand-edited file)
+                continue
+            if key is not None:
+                yield key, line
+
+
+def compact_journal(path: Path, lines: Iterable[str]) -> None:
+    """Rewrite summary.jsonl with exactly `lines` (one per article, in summary order), for tools and the next run.
+
+    Raises:
+        ReportError: it cannot be written.
+    """
+    write_atomic_chunks(path, (line + "\n" for line in lines))
