@@ -1,4 +1,8 @@
-"""One concept rendered one way: a case per mechanism, and near-misses that must stay unflagged."""
+"""One concept rendered one way: a case per mechanism, and near-misses that must stay unflagged.
+
+Each mechanism is a signal of its own (`consistency.<mechanism>`); `_flags` runs them all, as the
+pipeline does, and `_flags_by` says which one raised each flag.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,20 +16,83 @@ from mtqc.cli import main
 from mtqc.engines.base import Engine, TokenScores
 from mtqc.glossary import Glossary, parse_stanzas
 from mtqc.ingest import segment
-from mtqc.signals import ArticleContext
+from mtqc.signals import SIGNALS, ArticleContext, select_signals
 from collections import Counter
 
-from mtqc.signals.consistency import ConsistencySignal, _minority, _one_char_variant
+from mtqc.signals.consistency import CONSISTENCY_SIGNALS, EntityPhrasesSignal, HeSheSignal
+from mtqc.signals.consistency.common import minority as _minority
+from mtqc.signals.consistency.names import one_char_variant as _one_char_variant
+
+from mtqc.engines.offline import OfflineEngine
+from mtqc.pipeline import build_context
 
 from .helpers import run_signal
 
 
-def _flags(text: str, glossary: Glossary | None = None) -> list[tuple[str, str | None]]:
+def _flags_by(text: str, glossary: Glossary | None = None) -> list[tuple[str, str | None, str]]:
+    """(flagged text, suggestion, signal) for every consistency flag, mechanism by mechanism."""
     article = segment(text)
     out = []
-    for seg, flags in zip(article.scored_segments, run_signal(ConsistencySignal(), text, glossary)):
-        out += [(seg.text[f.span[0]:f.span[1]], f.suggestion) for f in flags if f.type == "consistency"]
+    for cls in CONSISTENCY_SIGNALS:
+        for seg, flags in zip(article.scored_segments, run_signal(cls(), text, glossary)):
+            out += [(seg.text[f.span[0]:f.span[1]], f.suggestion, f.signal) for f in flags if f.type == "consistency"]
     return out
+
+
+def _flags(text: str, glossary: Glossary | None = None) -> list[tuple[str, str | None]]:
+    return [(found, suggestion) for found, suggestion, _ in _flags_by(text, glossary)]
+
+
+def _signals(text: str, glossary: Glossary | None = None) -> set[str]:
+    return {signal for _, _, signal in _flags_by(text, glossary)}
+
+
+def test_every_mechanism_is_a_registered_signal_of_the_consistency_family() -> None:
+    names = [cls.name for cls in CONSISTENCY_SIGNALS]
+    assert names == ["consistency.names", "consistency.split_names", "consistency.places",
+                     "consistency.glossary_forms", "consistency.currencies", "consistency.entities",
+                     "consistency.he_she"]
+    assert all(SIGNALS[name] is cls for name, cls in zip(names, CONSISTENCY_SIGNALS))
+
+
+def test_each_mechanism_can_be_turned_off_alone_or_with_its_family() -> None:
+    def running(*disabled: str) -> set[str]:
+        return {s.name for s in select_signals(set(), False, disabled) if s.name.startswith("consistency")}
+
+    assert running() == set(SIGNALS) & {cls.name for cls in CONSISTENCY_SIGNALS}
+    assert running("consistency.he_she") == running() - {"consistency.he_she"}
+    assert running("consistency") == set()
+
+
+def test_a_mechanism_counts_its_own_flags_under_its_own_name() -> None:
+    text = "The city budget is Rp 81 trillion. Spending reached Rp 60 trillion. Tax income was IDR 44 trillion."
+    signal = SIGNALS["consistency.currencies"]()
+    ctx, _ = build_context(segment(text), Glossary(), OfflineEngine(), [signal])
+    assert [dict(o.values) for o in signal.run(ctx)] == [{"consistency.currencies.count": c} for c in (0.0, 0.0, 1.0)]
+
+
+def test_the_entity_index_is_built_once_per_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the entity mechanism reads the article's entity phrases twice: to ask the pipeline for their
+    # outputs (before the context exists), then to flag them
+    from functools import cached_property
+
+    from mtqc.signals.consistency import index
+
+    builds: list[tuple[str, ...]] = []
+    build = index.ArticleIndex.__dict__["entity_families"].func
+
+    def counted(self: index.ArticleIndex) -> object:
+        builds.append(self.texts)
+        return build(self)
+
+    prop = cached_property(counted)
+    prop.__set_name__(index.ArticleIndex, "entity_families")
+    monkeypatch.setattr(index.ArticleIndex, "entity_families", prop)
+    index._index.cache_clear()
+    text = "Indonesian emigrants reached Perth. Officials met Indonesian wanderers on Monday. Indonesian emigrants asked for help."
+    outputs = run_signal(EntityPhrasesSignal(), text, engine=BackTranslator())
+    assert [f.suggestion for o in outputs for f in o] == ["Indonesian emigrants"]  # it did read the index
+    assert len(builds) == 1
 
 
 def test_a_name_spelled_two_ways_flags_the_minority_spelling() -> None:
@@ -33,7 +100,7 @@ def test_a_name_spelled_two_ways_flags_the_minority_spelling() -> None:
             "According to Hendarto, the budget is ready. Hendorto said workers were hired.")
     assert _flags(text) == []  # "Hendorto" is a substitution, not an insertion: maybe another person
     text = text.replace("Hendorto", "Hendartto")
-    assert _flags(text) == [("Hendartto", "Hendarto")]
+    assert _flags_by(text) == [("Hendartto", "Hendarto", "consistency.names")]
 
 
 @pytest.mark.parametrize(
@@ -66,6 +133,7 @@ def test_place_name_order_is_one_convention_per_article() -> None:
             "Families in Cibubur Selatan, Pasar Utara and Rawa Timur were moved. North Cibubur was spared.")
     found = dict(_flags(text))
     assert found == {"Jakarta Barat": "West Jakarta", "North Cibubur": "Cibubur Utara"}
+    assert _signals(text) == {"consistency.places"}
 
 
 def test_different_places_with_similar_names_are_not_variants() -> None:
@@ -83,7 +151,7 @@ GLOSSARY = Glossary(tuple(parse_stanzas(
 
 def test_indonesian_form_beside_the_english_form_of_one_concept() -> None:
     text = "The JCI gained 0.8 percent on Tuesday. Traders expect the JCI to climb further. The IHSG ended in the green."
-    assert _flags(text, GLOSSARY) == [("IHSG", "JCI")]
+    assert _flags_by(text, GLOSSARY) == [("IHSG", "JCI", "consistency.glossary_forms")]
 
 
 def test_an_acronym_the_article_introduced_may_be_used() -> None:
@@ -94,7 +162,7 @@ def test_an_acronym_the_article_introduced_may_be_used() -> None:
 
 def test_one_currency_written_two_ways() -> None:
     text = "The city budget is Rp 81 trillion. Spending reached Rp 60 trillion. Tax income was IDR 44 trillion."
-    assert _flags(text) == [("IDR", "Rp")]
+    assert _flags_by(text) == [("IDR", "Rp", "consistency.currencies")]
 
 
 def test_entity_phrases_with_near_synonymous_heads_follow_the_glossary() -> None:
@@ -105,6 +173,7 @@ def test_entity_phrases_with_near_synonymous_heads_follow_the_glossary() -> None
     found = _flags(text, GLOSSARY)
     assert found and {t for t, _ in found} == {"The migration of Indonesia", "Indonesia's migration", "the migration of Indonesia"}
     assert {s for _, s in found} == {"Indonesian migrant workers"}
+    assert _signals(text, GLOSSARY) == {"consistency.entities"}
 
 
 def test_two_different_entities_are_not_one_concept() -> None:
@@ -135,7 +204,7 @@ def test_phrases_that_back_translate_to_one_term_are_one_concept() -> None:
     text = "Indonesian emigrants reached Perth. Officials met Indonesian wanderers on Monday. Indonesian emigrants asked for help."
     article = segment(text)
     engine = BackTranslator()
-    outputs = run_signal(ConsistencySignal(), text, engine=engine)
+    outputs = run_signal(EntityPhrasesSignal(), text, engine=engine)
     flagged = [(article.scored_segments[i].text[f.span[0]:f.span[1]], f.suggestion)
                for i, flags in enumerate(outputs) for f in flags]
     assert flagged == [("Indonesian wanderers", "Indonesian emigrants")]
@@ -143,11 +212,11 @@ def test_phrases_that_back_translate_to_one_term_are_one_concept() -> None:
     assert engine.phrase_batches == [["Indonesian emigrants", "Indonesian wanderers"]]
 
 
-def test_the_consistency_signal_reads_phrase_outputs_from_its_context_and_calls_no_model() -> None:
+def test_the_entity_signal_reads_phrase_outputs_from_its_context_and_calls_no_model() -> None:
     text = "Indonesian emigrants reached Perth. Officials met Indonesian wanderers on Monday. Indonesian emigrants asked for help."
     article = segment(text)
     engine = BackTranslator()
-    signal = ConsistencySignal()
+    signal = EntityPhrasesSignal()
     ctx = ArticleContext(article, tuple(article.scored_segments), Glossary(), engine, (), (),
                          phrase_backtranslations={"Indonesian emigrants": "perantau Indonesia",
                                                   "Indonesian wanderers": "perantau Indonesia"})
@@ -162,16 +231,17 @@ def test_he_and_she_for_one_person() -> None:
     text = ("Finance Minister Sri Wahyuningsih presented the budget. She said revenue rose. "
             "Wahyuningsih added that he would cut spending. She thanked parliament.")
     article = segment(text)
-    flags = [(i, f) for i, fl in enumerate(run_signal(ConsistencySignal(), text)) for f in fl]
+    flags = [(i, f) for i, fl in enumerate(run_signal(HeSheSignal(), text)) for f in fl]
     assert len(flags) == 1
     index, flag = flags[0]
     assert article.scored_segments[index].text[flag.span[0]:flag.span[1]] == "he" and flag.severity == "major"
+    assert flag.signal == "consistency.he_she" and _flags(text) == [("he", None)]  # no other mechanism fires
 
 
 def test_two_people_with_different_pronouns_are_fine() -> None:
     text = ("Minister Sri Wahyuningsih spoke first. She praised the plan. "
             "Governor Ridwan Hakim spoke next. He criticised it.")
-    assert run_signal(ConsistencySignal(), text) == [[], [], [], []]
+    assert run_signal(HeSheSignal(), text) == [[], [], [], []]
 
 
 def test_glossary_check_command_lists_problems_with_line_numbers(tmp_path: Path) -> None:
@@ -192,7 +262,7 @@ def test_glossary_check_command_lists_problems_with_line_numbers(tmp_path: Path)
 def test_a_name_written_as_one_word_and_as_two_flags_the_minority_form() -> None:
     text = ("The clinic chain Mitrasehat opened a branch in Depok. Mitrasehat said it hired 40 nurses. "
             "A spokesman for Mitra Sehat said prices would stay low. Mitrasehat plans ten more branches.")
-    assert _flags(text) == [("Mitra Sehat", "Mitrasehat")]
+    assert _flags_by(text) == [("Mitra Sehat", "Mitrasehat", "consistency.split_names")]
     # the other way round: the split form is the article's usual one
     text = ("Mitra Sehat opened a branch in Depok. Mitra Sehat hired 40 nurses. "
             "Mitrasehat said prices would stay low.")

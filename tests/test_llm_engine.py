@@ -402,6 +402,17 @@ def test_the_pipeline_reports_llm_flags_usage_and_signature(server: HTTPServer, 
     assert [f.suggestion for f in again.flags if f.signal == "llm_mqm"] == ["reporters"]
 
 
+def test_the_engine_choice_gives_the_llm_the_cache_instead_of_wrapping_it(server: HTTPServer, tmp_path: Path) -> None:
+    # its cache entries keep the served model's id, which a CachedEngine in front would drop
+    fake = FakeLLM(server)
+    chosen = select_engine("llm", llm_settings(fake, tmp_path)).engine
+    assert isinstance(chosen, LlmEngine) and chosen.cache is not None
+    assert chosen.provides == {"backtranslations", "annotations"}
+    settings = llm_settings(fake, tmp_path)
+    bare = select_engine("llm", Settings(**{**settings.__dict__, "use_cache": False})).engine
+    assert isinstance(bare, LlmEngine) and bare.cache is None
+
+
 def test_the_terminal_summary_shows_tokens_and_cost(server: HTTPServer, tmp_path: Path) -> None:
     from io import StringIO
 

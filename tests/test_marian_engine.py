@@ -18,6 +18,7 @@ import pytest
 
 
 from .conftest import tiny_settings
+from mtqc.engines.base import Engine, MqmError, SentenceAnnotation, TokenScores
 from mtqc.errors import EngineError, ModelNotFoundError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -306,6 +307,60 @@ def test_cache_hits_skip_the_model_and_persist(models_dir: Path, tmp_path: Path)
     fresh.inner._translate = lambda texts, **kw: pytest.fail("cache miss")  # type: ignore[method-assign]
     assert fresh.translate(SOURCES, src="en", tgt="id") == first
     assert fresh.hits == len(SOURCES)
+
+
+def test_the_cache_is_applied_once_where_the_engine_is_chosen(models_dir: Path, tmp_path: Path) -> None:
+    from mtqc.engines import select_engine
+    from mtqc.engines.cached import CachedEngine
+    from mtqc.engines.marian import MarianEngine, create_marian_engine
+
+    settings = _settings(models_dir, tmp_path)
+    assert type(create_marian_engine(settings)) is MarianEngine  # the factory builds, the choice caches
+    for name in ("marian", "auto"):
+        engine = select_engine(name, settings).engine
+        assert isinstance(engine, CachedEngine) and not isinstance(engine.inner, CachedEngine), name
+        assert engine.provides == engine.inner.provides == {"backtranslations", "likelihoods"}
+
+
+class Annotator(Engine):
+    """An engine that annotates, keeps per-article accounting, and gives no token scores."""
+
+    name = "annotator"
+    can_score = False
+    can_annotate = True
+
+    def __init__(self) -> None:
+        self.articles = 0
+
+    def begin_article(self) -> None:
+        self.articles += 1
+
+    def article_usage(self) -> dict[str, object]:
+        return {"annotator": {"articles": self.articles}}
+
+    def _annotate(self, texts: list[str]) -> list[SentenceAnnotation]:
+        return [SentenceAnnotation((MqmError(None, "accuracy/omission", "major"),)) for _ in texts]
+
+    def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
+        return [t.upper() for t in texts]
+
+    def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
+        raise EngineError("no scores")
+
+
+def test_the_cached_engine_forwards_everything_the_wrapped_engine_offers(tmp_path: Path) -> None:
+    from mtqc.engines.cached import CachedEngine
+    from mtqc.engines.outputs import compute_model_outputs
+    from mtqc.neural.cache import Cache
+
+    engine = CachedEngine(Annotator(), Cache(tmp_path / "c.sqlite3"))
+    assert (engine.can_translate, engine.can_score, engine.can_annotate) == (True, False, True)
+    assert engine.provides == {"backtranslations", "annotations"}
+    outputs = compute_model_outputs(["A sentence.", "Another one."], engine=engine,
+                                    needs={"llm_annotations", "likelihoods"})
+    assert outputs.llm_annotations is not None and [len(a.errors) for a in outputs.llm_annotations] == [1, 1]
+    assert outputs.likelihoods is None  # it gives no scores, so none were asked for
+    assert outputs.usage == {"annotator": {"articles": 1}}  # begin_article and article_usage reached it
 
 
 def test_no_cache_reaches_the_model_every_time(models_dir: Path, tmp_path: Path) -> None:

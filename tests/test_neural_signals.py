@@ -130,7 +130,7 @@ def test_lm_fluency_flags_the_surprising_sentence_and_word() -> None:
     assert flagged == [3]
     flag = outputs[3].flags[0]
     assert flag.type == "fluency" and article.scored_segments[3].text[flag.span[0]:flag.span[1]] == "appointed"
-    assert all("fluency.slor" in o.values for o in outputs)
+    assert all("lm_fluency.slor" in o.values for o in outputs)
 
 
 @pytest.mark.parametrize(
@@ -237,3 +237,23 @@ def test_model_outputs_are_computed_in_one_batch_per_model_and_only_when_needed(
     assert lm.calls == [] and out.likelihoods is None and out.lm_scores is None and out.roundtrip_similarities is None
     empty = compute_model_outputs([], engine=CountingEngine(), lm=None)
     assert empty.backtranslations == () and empty.likelihoods == ()
+
+
+# --- a calibration fitted with the LM must read the LM's own features ----------------------------
+
+def test_a_calibration_fitted_with_the_lm_uses_the_lm_values_when_the_lm_ran() -> None:
+    from mtqc.calibration.model import Calibration, LinearHead
+
+    outputs = LMFluencySignal().run(_context(StubEngine({}), StubLM("appointed")))
+    values = dict(outputs[3].values)  # the sentence the LM finds surprising: values far from 0
+    features = tuple(f"value:{k}" for k in sorted(values))
+    n = len(features)
+    cal = Calibration("t", features, (0.0,) * n, (1.0,) * n, LinearHead((1.0,) * n, 0.0, "logit"),
+                      LinearHead((1.0,) * n, 0.0, "logit"), LinearHead((0.0,) * n, 0.0, "log"), 0.5, 0.9)
+    observed = {f"value:{k}": v for k, v in values.items()}
+    expected = [values[k] for k in sorted(values)]
+    assert any(abs(x) > 0.5 for x in expected)
+    # the LM ran (and the n-gram fluency signal did not): its values are read as they are
+    assert cal.standardise(observed, ran={"lm_fluency", "untranslated"}) == pytest.approx(expected)
+    # the n-gram fluency signal ran instead: the LM's features sit at their training mean
+    assert cal.standardise(observed, ran={"fluency", "untranslated"}) == [0.0] * n

@@ -32,7 +32,7 @@ def test_check_with_marian_reports_backtranslations_and_neural_signals(models_di
     assert data["engine"] == "marian" and data["skipped"] == []
     scored = [s for s in data["sentences"] if s["scored"]]
     assert scored and all(isinstance(s["backtranslation"], str) and isinstance(s["roundtrip"], str) for s in scored)
-    assert all({"roundtrip.chrf", "roundtrip.bleu", "roundtrip.similarity", "likelihood.mean_logprob", "fluency.slor"} <= set(s["signals"]) for s in scored)
+    assert all({"roundtrip.chrf", "roundtrip.bleu", "roundtrip.similarity", "likelihood.mean_logprob", "lm_fluency.slor"} <= set(s["signals"]) for s in scored)
     assert all("fluency.risk" not in s["signals"] for s in scored)  # the LM replaced the n-gram score
     sig = data["signature"]
     assert "engine:marian(beams=1)" in sig and "opus-mt-en-id@" in sig and "opus-mt-id-en@" in sig
@@ -74,7 +74,7 @@ def test_recheck_of_an_unchanged_article_does_no_model_work(models_dir: Path, tm
     n_scored = sum(1 for s in first.sentences if s.scored)
     assert len(calls) == 3  # en->id, id->en, forced decoding: one batch each
     assert lm_calls == [n_scored]  # the LM: one batch of every scored sentence
-    assert all("fluency.slor" in s.signals and "likelihood.mean_logprob" in s.signals for s in first.sentences if s.scored)
+    assert all("lm_fluency.slor" in s.signals and "likelihood.mean_logprob" in s.signals for s in first.sentences if s.scored)
     assert str(first.signature).count("distilgpt2@") == 1
     calls.clear()
     lm_calls.clear()

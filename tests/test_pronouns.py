@@ -1,4 +1,4 @@
-"""Gendered pronouns: counted as features for the calibration; never shown as flags."""
+"""Gendered pronouns (`gendered_pronouns`): counted as features for the calibration; never shown as flags."""
 from __future__ import annotations
 
 import pytest
@@ -9,11 +9,11 @@ from mtqc.engines.offline import OfflineEngine
 from mtqc.glossary.concepts import Glossary
 from mtqc.ingest import segment
 from mtqc.pipeline import build_context
-from mtqc.signals.pronouns import PronounSignal
+from mtqc.signals.gendered_pronouns import GenderedPronounSignal
 
 
 def _values(text: str) -> list[dict[str, float]]:
-    signal = PronounSignal()
+    signal = GenderedPronounSignal()
     ctx, _ = build_context(segment(text), Glossary(), OfflineEngine(), [signal])
     outputs = signal.run(ctx)
     assert all(not o.flags and not o.hints for o in outputs)  # a feature, never a flag or hint
@@ -27,17 +27,17 @@ def _values(text: str) -> list[dict[str, float]]:
 ])
 def test_a_pronoun_attributing_speech_is_counted(sentence: str) -> None:
     [values] = _values(sentence)
-    assert values["pronouns.attributing"] == 1.0
+    assert values["gendered_pronouns.attributing"] == 1.0
 
 
 def test_pronouns_are_counted_by_gender_and_only_speech_attributions_as_attributing() -> None:
     [values] = _values("He went home after his meeting, and she thanked him for her invitation.")
-    assert values == {"pronouns.masculine": 3.0, "pronouns.feminine": 2.0, "pronouns.attributing": 0.0}
+    assert values == {"gendered_pronouns.masculine": 3.0, "gendered_pronouns.feminine": 2.0, "gendered_pronouns.attributing": 0.0}
     [plain] = _values("The committee approved the plan on Tuesday.")
-    assert plain == {"pronouns.masculine": 0.0, "pronouns.feminine": 0.0, "pronouns.attributing": 0.0}
+    assert plain == {"gendered_pronouns.masculine": 0.0, "gendered_pronouns.feminine": 0.0, "gendered_pronouns.attributing": 0.0}
     # words that merely contain a pronoun are not pronouns
     [words] = _values("The shepherd said the theme of the helmet was heroic.")
-    assert words["pronouns.masculine"] == 0.0 and words["pronouns.attributing"] == 0.0
+    assert words["gendered_pronouns.masculine"] == 0.0 and words["gendered_pronouns.attributing"] == 0.0
 
 
 @settings(max_examples=100, deadline=None)
@@ -45,5 +45,5 @@ def test_pronouns_are_counted_by_gender_and_only_speech_attributions_as_attribut
                                  "said he", "his office", "her", "yesterday", ",", "and"]), min_size=1, max_size=12))
 def test_counts_never_exceed_the_pronouns_present(words: list[str]) -> None:
     for values in _values("Officials " + " ".join(words) + "."):
-        pronouns = values["pronouns.masculine"] + values["pronouns.feminine"]
-        assert 0 <= values["pronouns.attributing"] <= pronouns
+        pronouns = values["gendered_pronouns.masculine"] + values["gendered_pronouns.feminine"]
+        assert 0 <= values["gendered_pronouns.attributing"] <= pronouns

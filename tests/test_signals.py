@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from mtqc.engines import engine_provides
+from mtqc.engines.offline import OfflineEngine
+from mtqc.errors import UsageError
 from mtqc.glossary import Glossary, parse_stanzas
-from mtqc.signals import SIGNALS
+from mtqc.signals import SIGNALS, ArticleContext, Signal, SignalOutput, disabled_signals, select_signals
 from mtqc.signals.fluency import NgramFluencySignal
 from mtqc.signals.mechanics import MechanicsSignal
 from mtqc.signals.terminology import TerminologySignal
@@ -12,9 +18,115 @@ from mtqc.signals.untranslated import UntranslatedSignal
 from .helpers import flagged_texts, run_signal
 
 
+CONSISTENCY = ("consistency.names", "consistency.split_names", "consistency.places", "consistency.glossary_forms",
+               "consistency.currencies", "consistency.entities", "consistency.he_she")
+OFFLINE = ("untranslated", "terminology", "fluency", "mechanics", *CONSISTENCY, "gendered_pronouns")
+
+
 def test_registry_names_every_signal_once() -> None:
-    assert set(SIGNALS) == {"untranslated", "terminology", "fluency", "mechanics", "consistency", "pronouns", "roundtrip", "likelihood", "lm_fluency", "llm_mqm"}
+    assert list(SIGNALS) == [*OFFLINE, "roundtrip", "likelihood", "lm_fluency", "llm_mqm"]
     assert all(cls.name == name for name, cls in SIGNALS.items())
+
+
+# --- which signals run: declared requirements against what the engine provides ----------------
+
+
+def _names(signals: list[Signal]) -> list[str]:
+    return [s.name for s in signals]
+
+
+@pytest.mark.parametrize(("engine", "lm", "expected"), [
+    ("offline", False, list(OFFLINE)),
+    ("marian", False, [*OFFLINE, "roundtrip", "likelihood"]),
+    ("ct2", True, [*OFFLINE, "roundtrip", "likelihood"]),  # lm_fluency takes fluency's place, below
+    ("llm", False, [*OFFLINE, "roundtrip", "llm_mqm"]),  # an LLM server gives no token scores
+])
+def test_signals_run_where_the_engine_provides_what_they_require(engine: str, lm: bool, expected: list[str]) -> None:
+    provides = engine_provides()[engine]
+    chosen = _names(select_signals(provides, lm))
+    assert chosen == [("lm_fluency" if lm and n == "fluency" else n) for n in expected]
+    assert all(set(SIGNALS[n].requires) <= provides | ({"lm_scores"} if lm else set()) for n in chosen)
+
+
+def test_the_lm_signal_stands_in_for_fluency_and_disabling_either_disables_both() -> None:
+    marian = engine_provides()["marian"]
+    assert _names(select_signals(marian, True)).index("lm_fluency") == OFFLINE.index("fluency")
+    for off in ("fluency", "lm_fluency"):
+        for lm in (False, True):
+            assert not {"fluency", "lm_fluency"} & set(_names(select_signals(marian, lm, [off])))
+    assert "fluency" in _names(select_signals(marian, False, ["likelihood"]))
+
+
+def test_disable_takes_signal_and_family_names_and_refuses_others() -> None:
+    assert disabled_signals(["consistency"]) == set(CONSISTENCY)
+    assert disabled_signals(["consistency.names", "mechanics"]) == {"consistency.names", "mechanics"}
+    with pytest.raises(UsageError, match="unknown signal 'pronouns'"):
+        disabled_signals(["pronouns"])
+
+
+def test_an_engine_provides_what_its_capabilities_say_and_the_cache_forwards_it(tmp_path: Path) -> None:
+    from mtqc.engines.cached import CachedEngine
+    from mtqc.neural.cache import Cache
+
+    assert engine_provides() == {"offline": set(), "marian": {"backtranslations", "likelihoods"},
+                                 "ct2": {"backtranslations", "likelihoods"}, "llm": {"backtranslations", "annotations"}}
+    assert OfflineEngine().provides == frozenset()
+    assert CachedEngine(OfflineEngine(), Cache(tmp_path / "c.sqlite3")).provides == frozenset()
+
+
+class _Stray(Signal):
+    name = "stray"
+
+    def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
+        return [SignalOutput({"fluency.words": 1.0}) for _ in ctx.sentences]
+
+
+class _Undeclared(Signal):
+    name = "undeclared"
+
+    def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
+        return [SignalOutput({}, (self.flag("meaning", "minor", None, "?"),)) for _ in ctx.sentences]
+
+
+def test_a_signal_may_write_values_only_under_its_own_name_and_raise_only_its_declared_flag_types() -> None:
+    # the calibration files a value under the signal its key names: one under another signal's
+    # name would be ignored exactly when its own signal ran
+    with pytest.raises(RuntimeError, match="'stray' wrote values \\['fluency.words'\\]"):
+        run_signal(_Stray(), "The plan was approved.")
+    with pytest.raises(RuntimeError, match="'undeclared' raised a 'meaning' flag"):
+        run_signal(_Undeclared(), "The plan was approved.")
+
+
+def test_a_signal_must_require_what_it_reads() -> None:
+    with pytest.raises(TypeError, match="reads \\['likelihoods'\\] but does not require"):
+        type("Reader", (Signal,), {"name": "reader", "needs": ("likelihoods",), "_compute": lambda self, ctx: []})
+    with pytest.raises(TypeError, match="unknown capabilities"):
+        type("Wisher", (Signal,), {"name": "wisher", "requires": ("telepathy",), "_compute": lambda self, ctx: []})
+
+
+def test_mtqc_signals_lists_each_signal_with_its_needs_flags_and_engines() -> None:
+    from click.testing import CliRunner
+
+    from mtqc.cli import main
+
+    result = CliRunner().invoke(main, ["signals", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert list(rows) == list(SIGNALS)
+    assert rows["likelihood"]["requires"] == ["backtranslations", "likelihoods"]
+    assert rows["likelihood"]["engines"] == ["marian", "ct2"]
+    assert rows["llm_mqm"]["engines"] == ["llm"] and rows["roundtrip"]["flag_types"] == ["meaning"]
+    assert rows["fluency"]["condition"] == "without a language model"
+    assert rows["lm_fluency"]["engines"] == ["marian", "ct2", "llm"]
+    assert rows["lm_fluency"]["condition"] == "with a language model"
+    assert rows["gendered_pronouns"]["flag_types"] == [] and rows["consistency.he_she"]["flag_types"] == ["consistency"]
+    table = CliRunner().invoke(main, ["signals"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0
+    rows_shown = [line for line in table.stdout.splitlines() if line.startswith("│ ")]
+    lines = {line.split()[1]: line for line in rows_shown if line.split()[1] in SIGNALS}
+    assert set(lines) == set(SIGNALS)
+    likelihood = lines["likelihood"]
+    assert "mistranslation" in likelihood and "marian, ct2" in likelihood and "llm" not in likelihood
 
 
 def test_unknown_threshold_is_refused() -> None:
@@ -199,18 +311,18 @@ def test_long_sentence_raises_fluency_risk() -> None:
 def test_no_signal_calls_a_model_itself() -> None:
     # models run in model_outputs.py, batched over the article; a signal only reads the results
     import ast
-    from pathlib import Path
 
     import mtqc.signals as package
 
     model_calls = {"translate", "score", "annotate", "embed", "cosine_similarities", "encode", "generate"}
-    for path in Path(package.__file__).parent.glob("*.py"):
+    for path in Path(package.__file__).parent.rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 func = node.func
                 name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
                 assert name not in model_calls, f"{path.name}:{node.lineno} calls {name}()"
-            if isinstance(node, ast.ImportFrom):
-                assert node.module not in ("embeddings", "model_outputs") or path.name == "base.py", \
-                    f"{path.name} imports {node.module}"
+            if isinstance(node, ast.ImportFrom):  # nor imports what loads or runs one
+                assert not (node.module or "").endswith("embeddings"), f"{path.name} imports {node.module}"
+                loaders = {a.name for a in node.names} & {"compute_model_outputs", "load_lm", "CausalLM", "select_engine"}
+                assert not loaders, f"{path.name} imports {loaders}"

@@ -24,8 +24,7 @@ from .neural.embeddings import embedding_model_label
 from .neural.lm import CausalLM, load_lm
 from .results import ArticleReport, Flag, SentenceResult, Signature
 from .scoring import FLAG_COUNT, SEVERITY_WEIGHTS, ReportStep, merge_flags, run_steps
-from .signals import ANNOTATION_SIGNALS, BACKTRANSLATION_SIGNALS, OFFLINE_SIGNALS, SIGNALS, ArticleContext, Signal
-from .signals.fluency import NgramFluencySignal
+from .signals import SIGNALS, ArticleContext, Signal, select_signals
 from .signals.lm_fluency import LMFluencySignal
 
 
@@ -74,7 +73,7 @@ class CheckerConfig:
                 lm = load_lm(self.settings)
             except EngineError as exc:
                 notes.append(f"Neural fluency skipped (n-gram fluency ran instead): {exc}")
-        signals = _select_signals(choice.engine, lm is not None, self.disabled)
+        signals = select_signals(choice.engine.provides, lm is not None, self.disabled)
         # model outputs (embeddings, LM scores) are cached like translations
         cache = Cache.for_settings(self.settings) if self.settings.use_cache else None
         return Checker(EngineChoice(choice.engine, tuple(notes)), glossary, tuple(signals), self.settings, cache, lm,
@@ -92,20 +91,6 @@ class CheckerConfig:
             if step.suppression:
                 steps.append(step)
         return tuple(steps)
-
-
-def _select_signals(engine: Engine, lm_loaded: bool, disabled: Sequence[str]) -> list[Signal]:
-    signals: list[Signal] = [SIGNALS[name]() for name in OFFLINE_SIGNALS]
-    if engine.can_translate:  # forced decoding only where the engine gives token scores
-        signals += [SIGNALS[name]() for name in BACKTRANSLATION_SIGNALS
-                    if engine.can_score or "likelihoods" not in SIGNALS[name].needs]
-    if engine.can_annotate:
-        signals += [SIGNALS[name]() for name in ANNOTATION_SIGNALS]
-    if lm_loaded:
-        signals = [LMFluencySignal() if s.name == NgramFluencySignal.name else s for s in signals]
-    # the LM signal stands in for `fluency`: disabling either disables both
-    off = set(disabled) | ({"fluency", "lm_fluency"} if {"fluency", "lm_fluency"} & set(disabled) else set())
-    return [s for s in signals if s.name not in off]
 
 
 @dataclass(frozen=True)

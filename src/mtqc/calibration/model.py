@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
@@ -26,6 +27,7 @@ from ..errors import CalibrationError
 from ..ingest.lexicon import words_with_offsets, zipf_en, zipf_id
 from ..results import ArticleReport, Flag, SentenceResult
 from ..scoring import EXPECTED_PENALTY, merge_flags
+from ..signals.registry import SIGNALS
 
 FORMAT = "mtqc-calibration/1"
 DEFAULT_CALIBRATION = "default-calibration.json"
@@ -91,11 +93,19 @@ def sentence_features(sentence: SentenceResult, n_sentences: int) -> dict[str, f
     return features
 
 
+@lru_cache(maxsize=None)  # a calibration's few feature names, looked up for every sentence
 def feature_signal(name: str) -> str | None:
-    """The signal a feature comes from ("value:fluency.words" -> "fluency"), None for text features."""
+    """The signal a feature comes from ("value:fluency.words" -> "fluency"), None for text features.
+
+    A value's key starts with its signal's name and a dot (`Signal.run` checks it), and names may
+    hold dots themselves ("consistency.names"), so the longest registered name that prefixes the
+    key is its signal. A key of no registered signal (a calibration from an older mtqc) is filed
+    under its first part, which names no signal that runs: its feature then contributes nothing.
+    """
     kind, _, rest = name.partition(":")
     if kind == "value":
-        return rest.split(".", 1)[0]
+        owners = [signal for signal in SIGNALS if rest.startswith(signal + ".")]
+        return max(owners, key=len) if owners else rest.split(".", 1)[0]
     if kind in ("flags", "major_flags", "hints"):
         return rest
     return None

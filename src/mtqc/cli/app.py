@@ -11,6 +11,7 @@ from .evaluate import calibrate, eval_command
 from .glossary import glossary
 from .models import models
 from .review import review
+from .signals import signals
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,5 +21,5 @@ def main(debug: bool) -> None:
     """mtqc: find likely mistranslations in machine-translated English news."""
 
 
-for command in (check, batch, eval_command, calibrate, models, glossary, review, cache):
+for command in (check, batch, eval_command, calibrate, models, glossary, review, cache, signals):
     main.add_command(command)

@@ -7,10 +7,12 @@ from typing import Callable
 from ..config import Settings
 from ..errors import EngineError, UsageError
 from ..neural.manifest import ModelInfo
-from .base import Engine, MqmError, SentenceAnnotation, TokenScores
+from .base import CAPABILITIES, Engine, MqmError, SentenceAnnotation, TokenScores, provided_by
+from .cached import with_cache
 from .offline import OfflineEngine
 
-__all__ = ["Engine", "ModelInfo", "TokenScores", "MqmError", "SentenceAnnotation", "EngineChoice", "ENGINE_NAMES", "select_engine"]
+__all__ = ["Engine", "ModelInfo", "TokenScores", "MqmError", "SentenceAnnotation", "EngineChoice", "ENGINE_NAMES",
+           "CAPABILITIES", "select_engine", "engine_provides"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,22 @@ _FACTORIES: dict[str, Callable[[Settings], Engine]] = {"offline": _offline, "mar
 _AUTO_ORDER: tuple[str, ...] = ("ct2", "marian")
 ENGINE_NAMES: tuple[str, ...] = ("auto", *_FACTORIES)
 
+
+def _engine_classes() -> dict[str, type[Engine]]:
+    # imported here, not at package import: the modules are light (torch and the like load when an
+    # engine is built), but the offline path need not read them at all
+    from .ct2 import CTranslate2Engine
+    from .llm import LlmEngine
+    from .marian import MarianEngine
+
+    return {"offline": OfflineEngine, "marian": MarianEngine, "ct2": CTranslate2Engine, "llm": LlmEngine}
+
+
+def engine_provides() -> dict[str, frozenset[str]]:
+    """What each engine gives the signals, by engine name, read from the classes: no model loads."""
+    return {name: provided_by(cls) for name, cls in _engine_classes().items()}
+
+
 BACKTRANSLATION_SKIPPED = (
     "Back-translation skipped: no neural MT engine is available, so round-trip meaning checks "
     "and forced-decoding scores did not run; terminology, untranslated-word, fluency (n-gram) "
@@ -63,7 +81,11 @@ def _failure_notes(failures: dict[str, list[str]]) -> list[str]:
 
 
 def select_engine(name: str, settings: Settings) -> EngineChoice:
-    """Build the named engine; `auto` picks the best one available, else `offline` with a notice."""
+    """Build the named engine; `auto` picks the best one available, else `offline` with a notice.
+
+    The engine comes behind the persistent cache (`with_cache`, unless --no-cache): this is the
+    one place it is applied, whichever engine is chosen.
+    """
     if name == "auto":
         failures: dict[str, list[str]] = {}  # message -> engines that failed with it (said once)
         for candidate in _AUTO_ORDER:
@@ -72,10 +94,10 @@ def select_engine(name: str, settings: Settings) -> EngineChoice:
             except EngineError as exc:
                 failures.setdefault(str(exc), []).append(candidate)
                 continue
-            return EngineChoice(engine, (*engine.notes, *_failure_notes(failures)))
+            return EngineChoice(with_cache(engine, settings), (*engine.notes, *_failure_notes(failures)))
         return EngineChoice(OfflineEngine(), (BACKTRANSLATION_SKIPPED, *_failure_notes(failures)))
     if name not in _FACTORIES:
         raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_NAMES)}")
     engine = _FACTORIES[name](settings)
     notes = (BACKTRANSLATION_SKIPPED,) if not engine.can_translate else engine.notes
-    return EngineChoice(engine, notes)
+    return EngineChoice(with_cache(engine, settings), notes)

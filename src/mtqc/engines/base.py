@@ -1,4 +1,9 @@
-"""The back-translation engine interface: translate a batch, score a batch."""
+"""The back-translation engine interface: translate a batch, score a batch, annotate a batch.
+
+An engine declares what it gives the signals (`Engine.provides`, named from CAPABILITIES), as
+spaCy components declare what they assign; each signal declares what it requires, and
+`mtqc.signals.registry.select_signals` matches the two.
+"""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -49,6 +54,34 @@ class SentenceAnnotation:
     malformed: bool = False  # the reply for this sentence's request could not be read at all
 
 
+# What a run can give the signals besides the text, by name: `Signal.requires` and `Engine.provides`
+# use these. An engine provides the first three; "lm_scores" comes with a loaded language model,
+# "phrase_embeddings" with the sentence-embedding model (no signal requires it: it is a bonus).
+CAPABILITIES: dict[str, str] = {
+    "backtranslations": "back-translations and round trips (an engine that translates)",
+    "likelihoods": "forced-decoding token scores (an engine that translates and scores)",
+    "annotations": "MQM error annotations (an engine that annotates)",
+    "lm_scores": "token log-probabilities from a causal language model",
+    "phrase_embeddings": "sentence-embedding vectors of phrases (when the MiniLM model is installed)",
+}
+
+
+def provided_by(engine: "Engine | type[Engine]") -> frozenset[str]:
+    """The capabilities an engine (or engine class: nothing is loaded) gives the signals.
+
+    Derived from the `can_*` flags, so that there is one declaration to keep right: scores are of
+    a back-translation, so an engine that cannot translate provides none.
+    """
+    out = set()
+    if engine.can_translate:
+        out.add("backtranslations")
+        if engine.can_score:
+            out.add("likelihoods")
+    if engine.can_annotate:
+        out.add("annotations")
+    return frozenset(out)
+
+
 class Engine(ABC):
     """Back-translation engine. Every method works on a batch; callers never loop per sentence."""
 
@@ -56,7 +89,20 @@ class Engine(ABC):
     can_translate: ClassVar[bool] = True
     can_score: ClassVar[bool] = True  # forced decoding (token log-probabilities); an LLM server gives none
     can_annotate: ClassVar[bool] = False  # MQM error annotation (the `llm_mqm` signal)
+    # an engine whose cache entries hold more than the output (the LLM's record which model
+    # served them) keeps its own cache; `engines.cached.with_cache` hands it the cache instead of
+    # wrapping it in a CachedEngine
+    caches_own_outputs: ClassVar[bool] = False
     notes: tuple[str, ...] = ()  # what it could not use at load (a GPU it fell back from), for the report
+
+    @property
+    def provides(self) -> frozenset[str]:
+        """What this engine gives the signals (see CAPABILITIES)."""
+        return provided_by(self)
+
+    def attach_cache(self, cache: Any) -> None:
+        """Keep outputs in `cache` (an engine that `caches_own_outputs` overrides this)."""
+        raise EngineError(f"engine {self.name!r} keeps no cache of its own; wrap it in a CachedEngine")
 
     def translate(self, texts: Sequence[str], *, src: str, tgt: str) -> list[str]:
         """Translate a batch of sentences from `src` to `tgt` (ISO 639-1 codes)."""

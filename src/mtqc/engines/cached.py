@@ -1,12 +1,17 @@
-"""The engine wrapper that looks every input up in the persistent cache first."""
+"""The engine wrapper that looks every input up in the persistent cache first.
+
+`with_cache` is applied once, where the engine is chosen (`engines.select_engine`), so every
+engine gets the same caching and no factory has to remember it.
+"""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..config import Settings
 from ..neural.cache import Cache, make_key
 from ..neural.manifest import ModelInfo
-from .base import Engine, TokenScores
+from .base import Engine, SentenceAnnotation, TokenScores
 
 
 def engine_identity(engine: Engine) -> str:
@@ -28,13 +33,21 @@ def _scores_from_json(text: str) -> TokenScores:
 
 
 class CachedEngine(Engine):
-    """Wraps an engine: looks every input up first; only the misses reach the model, in one batch."""
+    """Wraps an engine: looks every input up first; only the misses reach the model, in one batch.
+
+    Translations and scores are cached; everything else the wrapped engine offers (what it
+    provides, annotation, per-article accounting, models, settings) is forwarded to it, so the
+    wrapper changes how often the model runs and nothing else.
+    """
 
     def __init__(self, inner: Engine, cache: Cache) -> None:
         self.inner = inner
         self.cache = cache
-        self.name = inner.name  # type: ignore[misc]  # reports and signatures show the real engine
+        # reports and signatures show the real engine, and signal selection sees what it can do
+        self.name = inner.name  # type: ignore[misc]
         self.can_translate = inner.can_translate  # type: ignore[misc]
+        self.can_score = inner.can_score  # type: ignore[misc]
+        self.can_annotate = inner.can_annotate  # type: ignore[misc]
         self.notes = inner.notes
         self.hits = 0
         self.misses = 0
@@ -47,11 +60,26 @@ class CachedEngine(Engine):
         return self._identity
 
     @property
+    def provides(self) -> frozenset[str]:
+        return self.inner.provides
+
+    @property
     def models(self) -> tuple[ModelInfo, ...]:
         return self.inner.models
 
     def settings_key(self) -> str:
         return self.inner.settings_key()
+
+    def begin_article(self) -> None:
+        self.inner.begin_article()
+
+    def article_usage(self) -> dict[str, Any]:
+        return self.inner.article_usage()
+
+    def _annotate(self, texts: list[str]) -> list[SentenceAnnotation]:
+        # not cached here: an annotating engine's replies are cached by the engine itself, which
+        # knows what makes a reply unusable (and so not worth keeping)
+        return self.inner.annotate(texts)
 
     def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
         keys = [make_key("translate", self.identity, src, tgt, t) for t in texts]
@@ -87,7 +115,16 @@ class CachedEngine(Engine):
 
 
 def with_cache(engine: Engine, settings: Settings) -> Engine:
-    """The engine wrapped in the persistent cache, unless --no-cache."""
-    if not settings.use_cache or not engine.can_translate:
+    """The engine behind the persistent cache, unless --no-cache.
+
+    An engine that caches its own outputs (`Engine.caches_own_outputs`) is given the cache; one
+    that translates is wrapped in a CachedEngine; one that runs no model (offline) needs none.
+    """
+    if not settings.use_cache:
+        return engine
+    if engine.caches_own_outputs:
+        engine.attach_cache(Cache.for_settings(settings))
+        return engine
+    if not engine.can_translate:
         return engine
     return CachedEngine(engine, Cache.for_settings(settings))

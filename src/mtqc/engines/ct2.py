@@ -163,13 +163,10 @@ class CTranslate2Engine(OpusMtEngine):
 
 
 def create_ct2_engine(settings: Settings, **kwargs: Any) -> Engine:
-    """The factory behind `--engine ct2`: the engine, behind the persistent cache."""
-    from .cached import with_cache
-
+    """The factory behind `--engine ct2` (`engines.select_engine` puts it behind the cache)."""
     try:
-        engine = CTranslate2Engine(settings, **kwargs)
+        return CTranslate2Engine(settings, **kwargs)
     except (EngineError, ModelNotFoundError):
         raise
     except Exception as exc:
         raise EngineError(f"the ct2 engine could not start ({_one_line(exc)})") from exc
-    return with_cache(engine, settings)

@@ -78,6 +78,9 @@ class LlmEngine(Engine):
     can_translate = True
     can_score = False
     can_annotate = True
+    # a cached reply keeps the id of the model that served it (the signature names it), which
+    # the generic CachedEngine would drop: the engine caches its replies itself
+    caches_own_outputs = True
     notes = (LIKELIHOOD_SKIPPED,)
 
     def __init__(self, llm: LlmSettings, *, cache: Any = None, max_retries: int = MAX_RETRIES,
@@ -99,7 +102,8 @@ class LlmEngine(Engine):
         self._openai = openai
         self.settings = llm
         self.url = display_url(llm.url)
-        self.cache = cache if cache is not None and getattr(cache, "enabled", False) else None
+        self.cache: Any = None
+        self.attach_cache(cache)
         self.translate_batch, self.annotate_batch = max(1, translate_batch), max(1, annotate_batch)
         self.max_retries = max_retries
         # local servers need no key, but the client insists on one; a placeholder is sent instead
@@ -113,6 +117,10 @@ class LlmEngine(Engine):
         self.model = self._check_server(llm.model)
 
     # ------------------------------------------------------------------ the Engine interface
+
+    def attach_cache(self, cache: Any) -> None:
+        """Keep replies in `cache` (a disabled or absent cache keeps none)."""
+        self.cache = cache if cache is not None and getattr(cache, "enabled", False) else None
 
     @property
     def models(self) -> tuple[ModelInfo, ...]:
@@ -346,8 +354,5 @@ class LlmEngine(Engine):
 
 
 def create_llm_engine(settings: Settings) -> Engine:
-    """The factory behind `--engine llm`: the engine, with its replies cached unless --no-cache."""
-    from ..neural.cache import Cache
-
-    cache = Cache.for_settings(settings) if settings.use_cache else None
-    return LlmEngine(settings.llm, cache=cache)
+    """The factory behind `--engine llm` (`engines.select_engine` gives it the cache, unless --no-cache)."""
+    return LlmEngine(settings.llm)

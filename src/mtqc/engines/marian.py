@@ -121,13 +121,10 @@ class MarianEngine(OpusMtEngine):
 
 
 def create_marian_engine(settings: Settings, **kwargs: Any) -> Engine:
-    """The factory behind `--engine marian`: the engine, behind the persistent cache."""
-    from .cached import with_cache
-
+    """The factory behind `--engine marian` (`engines.select_engine` puts it behind the cache)."""
     try:
-        engine = MarianEngine(settings, **kwargs)
+        return MarianEngine(settings, **kwargs)
     except (EngineError, ModelNotFoundError):
         raise
     except Exception as exc:  # anything unexpected while loading is still an engine problem
         raise EngineError(f"the marian engine could not start ({one_line(exc)})") from exc
-    return with_cache(engine, settings)

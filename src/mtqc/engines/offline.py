@@ -8,6 +8,7 @@ from .base import Engine, TokenScores
 class OfflineEngine(Engine):
     name = "offline"
     can_translate = False
+    can_score = False
 
     def _translate(self, texts: list[str], *, src: str, tgt: str) -> list[str]:
         raise EngineError("the offline engine does not translate")

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 MODEL_OUTPUTS: tuple[str, ...] = ("backtranslations", "roundtrips", "likelihoods", "roundtrip_similarities",
                                   "lm_scores", "llm_annotations")
 
+# The capability (`engines.base.CAPABILITIES`) each output comes from: a signal that reads an
+# output must require its capability, so that it is never chosen where the output cannot be made.
+OUTPUT_SOURCES: dict[str, str] = {
+    "backtranslations": "backtranslations", "roundtrips": "backtranslations",
+    "roundtrip_similarities": "backtranslations",  # the round trips, embedded by the pipeline
+    "likelihoods": "likelihoods", "lm_scores": "lm_scores", "llm_annotations": "annotations",
+}
+
 # Outputs for phrases the signals ask for (`PhraseRequest`), keyed by phrase; also context fields.
 PHRASE_OUTPUTS: tuple[str, ...] = ("phrase_backtranslations", "phrase_embeddings")
 
@@ -64,12 +72,13 @@ def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM
     texts = list(texts)  # empty: empty outputs, no model call (every batched call returns early)
     back = trip = likelihoods = similarities = lm_scores = annotations = None
     engine.begin_article()  # the LLM engine's time budget and token count are per article
-    if engine.can_annotate and "llm_annotations" in needs:
+    provides = engine.provides
+    if "annotations" in provides and "llm_annotations" in needs:
         annotations = tuple(engine.annotate(texts))
-    if engine.can_translate:
+    if "backtranslations" in provides:
         back = tuple(engine.translate(texts, src="en", tgt="id"))
         trip = tuple(engine.translate(list(back), src="id", tgt="en"))
-        if "likelihoods" in needs and engine.can_score:
+        if "likelihoods" in needs and "likelihoods" in provides:
             # Prism-style forced decoding: the English as the id->en model's output for its own back-translation
             likelihoods = tuple(engine.score(list(back), texts, src="id", tgt="en"))
         if "roundtrip_similarities" in needs:
@@ -79,7 +88,7 @@ def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM
     if lm is not None and "lm_scores" in needs:
         lm_scores = tuple(lm.score(texts, cache))
     phrase_back: dict[str, str] | None = None
-    if engine.can_translate:
+    if "backtranslations" in provides:
         wanted = list(phrases.translate)
         phrase_back = dict(zip(wanted, engine.translate(wanted, src="en", tgt="id"))) if wanted else {}
     phrase_vectors: dict[str, tuple[float, ...]] | None = {}

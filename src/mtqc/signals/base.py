@@ -5,12 +5,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
-from ..engines import Engine, SentenceAnnotation, TokenScores
+from ..engines import CAPABILITIES, Engine, SentenceAnnotation, TokenScores
 from ..glossary.concepts import Glossary
 from ..ingest import Article, Segment
 from ..neural.lm import SentenceLogprob
-from ..engines.outputs import PhraseRequest
-from ..results import Flag
+from ..engines.outputs import MODEL_OUTPUTS, OUTPUT_SOURCES, PhraseRequest
+from ..results import Flag, FlagType
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,43 @@ class SignalOutput:
 
 
 class Signal(ABC):
-    """A per-sentence check. Subclasses set `name`, `THRESHOLDS` and implement `_compute`."""
+    """A per-sentence check. Subclasses set `name`, `THRESHOLDS` and implement `_compute`.
+
+    A signal declares what it needs, and the registry (`registry.select_signals`) runs it only
+    where a run provides that; nobody keeps lists of which signal runs with which engine.
+    """
 
     name: ClassVar[str]
-    needs_backtranslation: ClassVar[bool] = False
+    # the capabilities (engines.base.CAPABILITIES) without which the signal cannot run
+    requires: ClassVar[tuple[str, ...]] = ()
+    # capabilities it uses when the run has them, and does without otherwise
+    optional: ClassVar[tuple[str, ...]] = ()
     needs: ClassVar[tuple[str, ...]] = ()  # the model outputs (ArticleContext fields) it reads
+    # the flag types it raises; `run` refuses others, so `mtqc signals` can tell the user
+    flag_types: ClassVar[tuple[FlagType, ...]] = ()
+    # a signal this one stands in for when its requirements are met (lm_fluency for fluency);
+    # turning either off turns both off
+    replaces: ClassVar[str | None] = None
+    needs_backtranslation: ClassVar[bool] = False  # derived from `requires` (the pipeline reads it)
     THRESHOLDS: ClassVar[dict[str, float]] = {}
     # flags the user asked for explicitly (an LLM's annotation): shown whatever the calibration
     # predicts for the sentence (calibration.py honours this)
     bypasses_calibration: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check the declarations once, at import: a wrong one would silently never run the signal."""
+        super().__init_subclass__(**kwargs)
+        cls.needs_backtranslation = "backtranslations" in cls.requires
+        unknown = set(cls.requires + cls.optional) - set(CAPABILITIES)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: unknown capabilities {sorted(unknown)}; known: {sorted(CAPABILITIES)}")
+        unknown = set(cls.needs) - set(MODEL_OUTPUTS)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: unknown model outputs {sorted(unknown)}; known: {list(MODEL_OUTPUTS)}")
+        unmet = [n for n in cls.needs if OUTPUT_SOURCES[n] not in cls.requires]
+        if unmet:
+            raise TypeError(f"{cls.__name__} reads {unmet} but does not require "
+                            f"{sorted({OUTPUT_SOURCES[n] for n in unmet})}")
 
     def __init__(self, **thresholds: float) -> None:
         unknown = set(thresholds) - set(self.THRESHOLDS)
@@ -79,7 +107,8 @@ class Signal(ABC):
         return PhraseRequest()
 
     def missing(self, ctx: ArticleContext) -> list[str]:
-        """The model outputs this signal reads that `ctx` lacks."""
+        """The model outputs this signal reads that `ctx` lacks (a back-translation signal also
+        lacks the round trips, without which its outputs mean nothing)."""
         wanted = (*(("roundtrips",) if self.needs_backtranslation else ()), *self.needs)
         return [name for name in dict.fromkeys(wanted) if getattr(ctx, name) is None]
 
@@ -102,10 +131,21 @@ class Signal(ABC):
         outputs = self._compute(ctx)
         if len(outputs) != len(ctx.sentences):
             raise RuntimeError(f"signal {self.name!r} returned {len(outputs)} outputs for {len(ctx.sentences)} sentences")
+        prefix = f"{self.name}."
         for sentence, output in zip(ctx.sentences, outputs):
+            # the calibration files a value under the signal its key starts with, and ignores the
+            # values of a signal that did not run: a key under another signal's name would be
+            # ignored exactly when this one ran
+            stray = [key for key in output.values if not key.startswith(prefix)]
+            if stray:
+                raise RuntimeError(f"signal {self.name!r} wrote values {stray}: a value key starts with "
+                                   f"its signal's name and a dot ({prefix!r})")
             for flag in (*output.flags, *output.hints):
                 if flag.span and flag.span[1] > len(sentence.text):
                     raise RuntimeError(f"signal {self.name!r} produced span {flag.span} outside its sentence")
+                if flag.type not in self.flag_types:
+                    raise RuntimeError(f"signal {self.name!r} raised a {flag.type!r} flag; it declares "
+                                       f"{list(self.flag_types)}")
         return outputs
 
     def flag(self, type_: str, severity: str, span: tuple[int, int] | None, message: str,

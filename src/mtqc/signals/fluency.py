@@ -15,7 +15,10 @@ from .base import ArticleContext, Signal, SignalOutput
 
 
 class NgramFluencySignal(Signal):
+    """Rare English word pairs and long sentences (n-gram counts)."""
+
     name = "fluency"
+    flag_types = ("fluency",)
     THRESHOLDS = {
         "min_unigram_count": 1000.0,  # both words common enough that their pairing is informative
         "rare_pmi": -4.0,  # pointwise mutual information below this: a pairing English avoids

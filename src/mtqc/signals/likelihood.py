@@ -32,9 +32,12 @@ def word_logprobs(text: str, scores: TokenScores) -> list[tuple[int, int, float]
 
 
 class LikelihoodSignal(Signal):
+    """Words the id->en model finds implausible given the back-translation (forced decoding)."""
+
     name = "likelihood"
-    needs_backtranslation = True
+    requires = ("backtranslations", "likelihoods")  # scores of the English given its back-translation
     needs = ("likelihoods",)  # forced-decoding scores, computed by the pipeline in one batch
+    flag_types = ("mistranslation",)
     THRESHOLDS = {
         "min_mean_logprob": -3.0,  # sentence: mean token log-probability under this is implausible
         "relative_z": -2.5,  # ... or this far below the article's median

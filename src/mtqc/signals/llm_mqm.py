@@ -8,7 +8,7 @@ and the correction.
 from __future__ import annotations
 
 from ..engines import MqmError
-from ..results import FlagType
+from ..results import FLAG_TYPES, FlagType
 from .base import ArticleContext, Signal, SignalOutput
 
 
@@ -36,8 +36,12 @@ def flag_type(category: str) -> FlagType:
 
 
 class LlmMqmSignal(Signal):
+    """MQM error spans annotated by an LLM, shown as given."""
+
     name = "llm_mqm"
+    requires = ("annotations",)
     needs = ("llm_annotations",)
+    flag_types = FLAG_TYPES  # any MQM category, mapped by `flag_type`
     bypasses_calibration = True  # the user asked for the LLM's judgement: it is shown as given
 
     def _message(self, error: MqmError) -> str:

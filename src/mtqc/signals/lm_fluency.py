@@ -15,8 +15,13 @@ from .likelihood import overlaps
 
 
 class LMFluencySignal(Signal):
-    name = "lm_fluency"  # takes the n-gram `fluency` signal's place when the LM is present
+    """Sentences a causal language model finds unusual English (SLOR)."""
+
+    name = "lm_fluency"
+    replaces = "fluency"  # takes the n-gram signal's place when the LM is loaded
+    requires = ("lm_scores",)
     needs = ("lm_scores",)  # computed by the pipeline with the LM, batched
+    flag_types = ("fluency",)
     THRESHOLDS: ClassVar[dict[str, float]] = {
         "min_slor": 0.5,  # sentence SLOR under this is disfluent
         "major_slor": -0.5,
@@ -44,7 +49,7 @@ class LMFluencySignal(Signal):
         th = self.thresholds
         outputs = []
         for seg, text, slor, z, per_word in zip(ctx.sentences, texts, slors, zs, word_scores):
-            values = {"fluency.slor": slor, "fluency.slor_z": z}
+            values = {"lm_fluency.slor": slor, "lm_fluency.slor_z": z}
             flags = []
             if seg.kind == "sentence" and is_outlier_low(slor, z, absolute=th["min_slor"], relative_z=th["relative_z"],
                                                          ceiling=th["relative_ceiling"]):

@@ -49,7 +49,10 @@ def _unbalanced(text: str) -> list[int]:
 
 
 class MechanicsSignal(Signal):
+    """Doubled words, unbalanced quotes and brackets, Indonesian date and time styles."""
+
     name = "mechanics"
+    flag_types = ("fluency", "other")
 
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         by_paragraph: dict[int, list[int]] = {}

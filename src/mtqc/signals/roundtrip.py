@@ -48,9 +48,12 @@ def lost_words_span(original: str, roundtrip: str) -> tuple[int, int] | None:
 
 
 class RoundTripSignal(Signal):
+    """Meaning lost in the round trip English -> Indonesian -> English (MiniLM similarity)."""
+
     name = "roundtrip"
-    needs_backtranslation = True
+    requires = ("backtranslations",)
     needs = ("roundtrips", "roundtrip_similarities")  # the pipeline embeds both sides in one batch
+    flag_types = ("meaning",)
     THRESHOLDS = {
         "min_similarity": 0.70,  # below this the round trip lost the meaning
         "major_similarity": 0.50,

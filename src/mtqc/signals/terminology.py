@@ -18,7 +18,10 @@ def glossary_entry(concept: Concept, matched: str) -> dict[str, Any]:
 
 
 class TerminologySignal(Signal):
+    """Glossary terms: known wrong renderings, and Indonesian terms left unexplained."""
+
     name = "terminology"
+    flag_types = ("terminology", "untranslated")  # a wrong rendering; an Indonesian term left in
 
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         outputs = []

@@ -46,7 +46,10 @@ def _names_in_use(ctx: ArticleContext) -> set[str]:
 
 
 class UntranslatedSignal(Signal):
+    """Indonesian words and abbreviations left in the English (English vs Indonesian word frequency)."""
+
     name = "untranslated"
+    flag_types = ("untranslated",)
     THRESHOLDS = {
         "min_id_zipf": 3.5,  # the word is common in Indonesian...
         "max_en_zipf": 2.0,  # ...and rare in English

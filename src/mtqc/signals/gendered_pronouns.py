@@ -5,6 +5,7 @@ Indonesian pronouns carry no gender ("dia", "ia", "-nya" are he, she or it), so 
 counts gendered pronouns, and those that attribute speech ("he said", "according to him"), as
 features the calibration weighs. It raises no flag and no hint: out of sample, a pronoun shown
 as a flag pointed at a real error about one time in six, too often wrong to show an editor.
+(One person called both "he" and "she" is a flag: `consistency.he_she`.)
 """
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ _ATTRIBUTION = re.compile(
 )
 
 
-class PronounSignal(Signal):
-    name = "pronouns"
+class GenderedPronounSignal(Signal):
+    """Counts the gendered pronouns MT chose, and those attributing speech (features only, no flags)."""
+
+    name = "gendered_pronouns"
 
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         return [SignalOutput({
-            "pronouns.masculine": float(len(_MASCULINE.findall(s.text))),
-            "pronouns.feminine": float(len(_FEMININE.findall(s.text))),
-            "pronouns.attributing": float(len(_ATTRIBUTION.findall(s.text))),
+            "gendered_pronouns.masculine": float(len(_MASCULINE.findall(s.text))),
+            "gendered_pronouns.feminine": float(len(_FEMININE.findall(s.text))),
+            "gendered_pronouns.attributing": float(len(_ATTRIBUTION.findall(s.text))),
         }) for s in ctx.sentences]

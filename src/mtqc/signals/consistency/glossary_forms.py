@@ -1,0 +1,53 @@
+"""A glossary concept named by both its Indonesian and its English form in one article ("Polri" / "National Police")."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from ...glossary.concepts import _term_pattern
+from ...results import Flag
+from ..base import ArticleContext
+from .common import ConsistencyMechanism, Mention, drop_overlaps
+
+
+class GlossaryFormsSignal(ConsistencyMechanism):
+    """A glossary concept named both in Indonesian and in English ("IHSG" beside "JCI")."""
+
+    name = "consistency.glossary_forms"
+
+    def _find(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
+        found_source: dict[int, tuple[Any, list[Mention]]] = {}
+        for i, text in enumerate(texts):
+            for match in ctx.glossary.find(text):
+                if match.kind == "source":
+                    found_source.setdefault(id(match.concept), (match.concept, []))[1].append(
+                        Mention(i, match.start, match.end, text[match.start:match.end]))
+        out: list[tuple[int, Flag]] = []
+        for concept, source_mentions in found_source.values():
+            english: list[Mention] = []
+            for term in (concept.preferred, *concept.accepted):
+                pattern = _term_pattern(term)
+                flags = 0 if term.isupper() else re.IGNORECASE
+                for i, text in enumerate(texts):
+                    english += [Mention(i, m.start(), m.end(), m.group(0)) for m in re.finditer(pattern, text, flags)]
+            english = drop_overlaps(english)
+
+            def defining(m: Mention) -> bool:  # "English name (ACR)" or "ACR (English name)" introduces a form
+                text = texts[m.sentence]
+                return text[m.end:m.end + 2].startswith(" (") or text[max(0, m.start - 1):m.start] == "("
+
+            src = [m for m in source_mentions if not defining(m)]
+            eng = [m for m in english if not defining(m)]
+            if not src or not eng:
+                continue
+            # an Indonesian form the article introduced itself may be used; flag it only when the
+            # English form clearly took over (3x), else when it is the minority
+            introduced = len(src) < len(source_mentions)
+            if len(eng) < (3 * len(src) if introduced else len(src) + 1):
+                continue
+            usual = Counter(m.text for m in eng).most_common(1)[0][0]
+            out += self._flag_all(
+                src, f"This article mostly calls {concept.preferred} '{usual}'; the Indonesian form is the odd one out.", usual
+            )
+        return out

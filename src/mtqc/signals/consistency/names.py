@@ -1,0 +1,61 @@
+"""A proper name spelled two ways in one article ("Hendarto"/"Hendartto", "Yuli"/"Yulie")."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from difflib import SequenceMatcher
+
+from ...ingest.lexicon import zipf_en, zipf_id
+from ...results import Flag
+from ..base import ArticleContext
+from .common import ConsistencyMechanism, Mention, mentions_of, minority, squash
+
+_NAME_TOKEN = re.compile(r"\b[A-Z][a-z]+(?:-[a-z]+)?\b")
+
+
+def one_char_variant(a: str, b: str) -> bool:
+    """Same name but for one inserted/deleted letter, or for spacing/hyphenation."""
+    if a == b or a[:1].lower() != b[:1].lower():
+        return False
+    if squash(a) == squash(b):
+        return True
+    if abs(len(a) - len(b)) != 1 or min(len(a), len(b)) < 4:
+        return False
+    short, long_ = sorted((a, b), key=len)
+    if long_ == short + "n" and short.endswith("a"):
+        return False  # a place and its demonym ("Papua", "Papuan"), not one name spelled two ways
+    ops = [op for op in SequenceMatcher(None, a, b).get_opcodes() if op[0] != "equal"]
+    return len(ops) == 1 and ops[0][0] in ("insert", "delete") and max(ops[0][2] - ops[0][1], ops[0][4] - ops[0][3]) == 1
+
+
+class NameVariantsSignal(ConsistencyMechanism):
+    """One proper name spelled two ways, one letter apart ("Hendarto" / "Hendartto")."""
+
+    name = "consistency.names"
+
+    def _find(self, ctx: ArticleContext, texts: list[str]) -> list[tuple[int, Flag]]:
+        mentions: dict[str, list[Mention]] = defaultdict(list)
+        for mention, _ in mentions_of(texts, _NAME_TOKEN):
+            if zipf_en(mention.text.lower()) < 3.0:  # common words are not names, capitalised or not
+                mentions[mention.text].append(mention)
+        names = sorted(mentions)
+        out: list[tuple[int, Flag]] = []
+        done: set[str] = set()
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                if not one_char_variant(a, b):
+                    continue
+                counts = Counter({a: len(mentions[a]), b: len(mentions[b])})
+                # a tie goes against the spelling that is rarer in both languages: likely the typo
+                rarer = sorted((a, b), key=lambda w: zipf_id(w.lower()) + zipf_en(w.lower()))
+                for variant in minority(counts, rarer):
+                    if variant in done:
+                        continue
+                    done.add(variant)
+                    other = b if variant == a else a
+                    out += self._flag_all(
+                        mentions[variant],
+                        f"'{variant}' is spelled '{other}' elsewhere in this article ({counts[other]}x): one name, two spellings.",
+                        other,
+                    )
+        return out
