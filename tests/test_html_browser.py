@@ -16,7 +16,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from mtqc.batch.archive import run_batch
+from mtqc.batch.archive import ArchiveBatch
+from mtqc.batch.executors import InlineExecutor
+from mtqc.batch.sources import FolderSource
 from mtqc.config import load_settings
 from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.reports import render_index, write_html
@@ -356,7 +358,9 @@ def test_index_sorts_and_links_recurring_problems(checker: Checker, tmp_path: Pa
     folder.mkdir()
     for name, text in INDEX_ARTICLES.items():
         (folder / name).write_text(text, encoding="utf-8")
-    result = run_batch(checker, folder, tmp_path / "out")
+    with ArchiveBatch(FolderSource(folder), tmp_path / "out") as batch:
+        batch.prepare()
+        result = batch.run(InlineExecutor(checker))
     assert not result.failures
     page = watched.page
     page.goto(result.index_path.as_uri())
