@@ -139,10 +139,11 @@ def main() -> None:
             shutil.rmtree(cache_dir, ignore_errors=True)
             settings = Settings(models_dir=models, cache_dir=cache_dir, offline=True, threads=args.threads)
             t = time.perf_counter()
+            from mtqc.engines.cached import with_cache
             from mtqc.engines.ct2 import create_ct2_engine
             from mtqc.engines.marian import create_marian_engine
             factory = create_marian_engine if engine_name == "marian" else create_ct2_engine
-            engine = factory(settings, num_beams=beams)
+            engine = with_cache(factory(settings, num_beams=beams), settings)  # as select_engine applies it
             load = time.perf_counter() - t
 
             def run() -> None:

@@ -116,7 +116,15 @@ def test_disable_turns_a_signal_off_and_the_signature_says_so(article_path: Path
                       "--json", str(tmp_path / "r.json"), "--html", str(tmp_path / "r.html"), "-q")
     assert code == 0
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
-    assert {f["signal"] for s in data["sentences"] for f in s["flags"]} <= {"untranslated", "terminology", "consistency",
-                                                                            "calibration"}
-    assert "signals:untranslated,terminology,consistency,pronouns|" in data["signature"]
+    shown = {f["signal"] for s in data["sentences"] for f in s["flags"]}
+    assert {s for s in shown if not s.startswith("consistency.")} <= {"untranslated", "terminology", "calibration"}
+    assert ("signals:untranslated,terminology,consistency.names,consistency.split_names,consistency.places,"
+            "consistency.glossary_forms,consistency.currencies,consistency.entities,consistency.he_she,"
+            "gendered_pronouns|") in data["signature"]
     assert _run("check", str(article_path), "--disable", "nonsense")[0] == 2
+    # a family name turns off all its members
+    code, _, _ = _run("check", str(article_path), "--disable", "consistency", "--json", str(tmp_path / "f.json"),
+                      "--html", str(tmp_path / "f.html"), "-q")
+    assert code == 0
+    signature = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))["signature"]
+    assert "consistency." not in signature.split("|signals:")[1].split("|")[0]

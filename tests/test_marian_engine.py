@@ -70,11 +70,11 @@ def test_manifest_entries_and_shipped_copy_match() -> None:
 
 
 def test_missing_model_offline_fails_fast_with_the_fix(tmp_path: Path) -> None:
-    from mtqc.neural.manifest import model_status, resolve_model
+    from mtqc.neural.manifest import locate_model, model_status
 
     settings = _settings(tmp_path / "empty", tmp_path)
     with pytest.raises(ModelNotFoundError) as err:
-        resolve_model("opus-mt-en-id", settings)
+        locate_model("opus-mt-en-id", settings)
     message = str(err.value)
     assert "opus-mt-en-id" in message and "mtqc models pull opus-mt-en-id" in message
     assert "\n" not in message
@@ -87,7 +87,7 @@ def test_unreachable_hub_fails_fast_when_online(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: "cannot reach huggingface.co (test)")
     with pytest.raises(ModelNotFoundError, match="mtqc models pull opus-mt-id-en"):
-        models.resolve_model("opus-mt-id-en", _settings(tmp_path / "empty", tmp_path, offline=False))
+        models.locate_model("opus-mt-id-en", _settings(tmp_path / "empty", tmp_path, offline=False))
 
 
 def test_resolve_from_models_dir_and_status(models_dir: Path, tmp_path: Path) -> None:

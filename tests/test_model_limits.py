@@ -112,4 +112,4 @@ def test_batch_with_a_sentence_longer_than_every_window_checks_every_file(small_
     assert summary["checked"] == 2 and summary["failed"] == 0
     report = json.loads((tmp_path / "out" / "articles" / "a_long.json").read_text(encoding="utf-8"))
     long_sentence = next(s for s in report["sentences"] if s["text"].startswith("The officials said"))
-    assert {"fluency.slor", "likelihood.mean_logprob"} <= set(long_sentence["signals"])
+    assert {"lm_fluency.slor", "likelihood.mean_logprob"} <= set(long_sentence["signals"])

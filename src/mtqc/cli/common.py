@@ -13,7 +13,7 @@ from rich.text import Text
 from ..config import Settings, load_settings, parse_price
 from ..engines import ENGINE_NAMES
 from ..errors import MtqcError, UsageError
-from ..signals import SIGNALS
+from ..signals.registry import DISABLE_NAMES
 
 if TYPE_CHECKING:
     from ..pipeline import CheckerConfig
@@ -90,7 +90,7 @@ def check_options(func: F) -> F:
                      help="Seconds all of one article's LLM requests may take [env MTQC_LLM_BUDGET; default 600]."),
         click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
                      help="Exit 1 when an article scores below this."),
-        click.option("--disable", "disabled", multiple=True, type=click.Choice(sorted(SIGNALS)),
+        click.option("--disable", "disabled", multiple=True, type=click.Choice(DISABLE_NAMES),
                      help="Turn a signal off; repeatable."),
         click.option("--calibration", "calibration", type=click.Path(path_type=Path), default=None,
                      help="Calibration file from `mtqc calibrate` [default: the shipped one, fitted on annotated news]."),

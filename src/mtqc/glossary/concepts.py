@@ -13,7 +13,6 @@ from functools import cached_property
 
 from ..results import Severity
 from .matcher import TermMatcher, find_term
-from .matcher import _term_pattern as _term_pattern  # for signals/consistency.py until it calls find_term
 
 
 @dataclass(frozen=True)

@@ -224,23 +224,3 @@ def find_term(text: str, term: str, *, fold: bool | None = None) -> list[tuple[i
             acronym (None, what glossaries do).
     """
     return [(hit.start, hit.end) for hit in _one_term(term, fold).find(text)]
-
-
-def _term_pattern(term: str) -> str:
-    """A regex for `term` under the rules above, built from the same forms as the automaton.
-
-    Kept only for `mtqc.signals.consistency` until it calls `find_term`; case is the caller's
-    (re.IGNORECASE). "" for a term with no words.
-    """
-    forms = _forms(term)
-    if not forms:
-        return ""
-    lead = r"(?:the[\s]+)?" if forms[0].flags & _LEAD_THE else ""
-    plural, possessive = r"(?:e?s)?", f"(?:[{_APOSTROPHES}]s?)?"
-    bodies = [
-        r"[\s\-]+".join(re.escape(w) for w in words)
-        + (plural if flags & _PLURAL else "") + (possessive if flags & _POSSESSIVE else "")
-        for words, flags in forms
-    ]
-    body = bodies[0] if len(bodies) == 1 else "(?:" + "|".join(bodies) + ")"
-    return f"(?<!{_WORD_CHAR})" + lead + body + f"(?!{_WORD_CHAR})"

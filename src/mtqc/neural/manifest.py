@@ -273,11 +273,6 @@ def locate_models(names: Sequence[str], settings: Settings) -> list[ResolvedMode
     return found
 
 
-def resolve_model(name: str, settings: Settings) -> Path:
-    """The local directory of model NAME (see `locate_model`)."""
-    return locate_model(name, settings).path
-
-
 def _select_files(spec: ModelSpec, repo_files: Sequence[str]) -> list[str]:
     wanted = [f for f in spec.files if f in repo_files] if spec.files else list(repo_files)
     if "model.safetensors" in wanted and "pytorch_model.bin" in wanted:

@@ -1,11 +1,10 @@
 """A glossary concept named by both its Indonesian and its English form in one article ("Polri" / "National Police")."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
-from ...glossary.concepts import _term_pattern
+from ...glossary import find_term
 from ...results import Flag
 from ..base import ArticleContext
 from .common import ConsistencyMechanism, Mention, drop_overlaps
@@ -27,10 +26,9 @@ class GlossaryFormsSignal(ConsistencyMechanism):
         for concept, source_mentions in found_source.values():
             english: list[Mention] = []
             for term in (concept.preferred, *concept.accepted):
-                pattern = _term_pattern(term)
-                flags = 0 if term.isupper() else re.IGNORECASE
+                fold = not term.isupper()  # an all-capitals term keeps its case
                 for i, text in enumerate(texts):
-                    english += [Mention(i, m.start(), m.end(), m.group(0)) for m in re.finditer(pattern, text, flags)]
+                    english += [Mention(i, start, end, text[start:end]) for start, end in find_term(text, term, fold=fold)]
             english = drop_overlaps(english)
 
             def defining(m: Mention) -> bool:  # "English name (ACR)" or "ACR (English name)" introduces a form
