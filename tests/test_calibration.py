@@ -233,7 +233,7 @@ def test_a_signal_that_did_not_run_contributes_nothing() -> None:
     assert cal.standardise({"text:words": 10.0}, ran={"fluency"}) == [0.0, 0.0]  # at its training mean
     assert cal.standardise({"text:words": 10.0}, ran={"lm_fluency"}) == [-2.0, 0.0]  # ran, value absent = 0
     assert feature_signal("value:lm_fluency.slor") == "lm_fluency"
-    assert feature_signal("hints:fluency") == "fluency" and feature_signal("text:words") is None
+    assert feature_signal("candidates:fluency") == "fluency" and feature_signal("text:words") is None
 
 
 # ---------------------------------------------------------------------------- the shipped file

@@ -16,7 +16,7 @@ def _values(text: str) -> list[dict[str, float]]:
     signal = GenderedPronounSignal()
     ctx, _ = build_context(segment(text), Glossary(), OfflineEngine(), [signal])
     outputs = signal.run(ctx)
-    assert all(not o.flags and not o.hints for o in outputs)  # a feature, never a flag or hint
+    assert all(not o.flags and not o.candidates for o in outputs)  # a feature, never a flag or candidate
     return [dict(o.values) for o in outputs]
 
 

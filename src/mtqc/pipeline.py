@@ -155,12 +155,12 @@ class Checker:
 
         values: list[dict[str, float]] = [{} for _ in scored]
         flags: list[list[Flag]] = [[] for _ in scored]
-        hints: list[list[Flag]] = [[] for _ in scored]
+        candidates: list[list[Flag]] = [[] for _ in scored]
         for signal in self.active_signals:
             for i, output in enumerate(signal.run(ctx)):
                 values[i].update(output.values)
                 flags[i].extend(output.flags)
-                hints[i].extend(output.hints)
+                candidates[i].extend(output.candidates)
 
         results: list[SentenceResult] = []
         scored_index = {id(s): i for i, s in enumerate(scored)}
@@ -178,7 +178,7 @@ class Checker:
                 roundtrip=roundtrips[pos] if roundtrips else None,
                 signals=values[pos],
                 flags=merge_flags(flags[pos]),
-                candidates=tuple(hints[pos]),
+                candidates=tuple(candidates[pos]),
                 paragraph=seg.paragraph,
                 text_before=text_before,
             ))

@@ -46,10 +46,10 @@ MIN_FEATURE_SUPPORT = 5  # a feature non-zero in fewer training sentences cannot
 
 
 def sentence_features(sentence: SentenceResult, n_sentences: int) -> dict[str, float]:
-    """Everything the calibration may learn from: signal values, raised flags and hints, text shape.
+    """Everything the calibration may learn from: signal values, raised flags and candidates, text shape.
 
     Reads an uncalibrated sentence result (its `flags` are the signals' own flags, its
-    `candidates` their hints). Feature names are stable strings; a calibration file lists the
+    `candidates` the weaker ones). Feature names are stable strings; a calibration file lists the
     ones it uses, so a signal that did not run simply contributes its training mean.
     """
     features: dict[str, float] = {f"value:{k}": float(v) for k, v in sentence.signals.items() if math.isfinite(v)}
@@ -64,8 +64,8 @@ def sentence_features(sentence: SentenceResult, n_sentences: int) -> dict[str, f
             bump(f"major_flags:{flag.signal}")
         if flag.suggestion:
             bump("flags_with_suggestion")
-    for hint in sentence.candidates:
-        bump(f"hints:{hint.signal}")
+    for candidate in sentence.candidates:
+        bump(f"candidates:{candidate.signal}")
 
     text = sentence.text
     words = words_with_offsets(text)
@@ -106,7 +106,7 @@ def feature_signal(name: str) -> str | None:
     if kind == "value":
         owners = [signal for signal in SIGNALS if rest.startswith(signal + ".")]
         return max(owners, key=len) if owners else rest.split(".", 1)[0]
-    if kind in ("flags", "major_flags", "hints"):
+    if kind in ("flags", "major_flags", "candidates"):
         return rest
     return None
 
@@ -170,7 +170,7 @@ class Calibration:
         return calibrate_report(report, self)
 
     def standardise(self, features: Mapping[str, float], ran: Collection[str] | None = None) -> list[float]:
-        """Standardised feature vector. A missing feature is 0, as in training (no flag, no hint),
+        """Standardised feature vector. A missing feature is 0, as in training (no flag, no candidate),
         except that the features of a signal that did not run (not in `ran`) sit at their training
         mean, so that they contribute nothing."""
         out = []
@@ -286,7 +286,7 @@ def load_calibration(path: Path | None = None) -> Calibration:
 
 
 def calibrate_report(raw: ArticleReport, calibration: Calibration) -> ArticleReport:
-    """Turn an uncalibrated report (signals' own flags and hints) into the calibrated one.
+    """Turn an uncalibrated report (signals' own flags and candidates) into the calibrated one.
 
     Sets each sentence's probabilities and what is shown; the score is `scoring.score`'s.
     """
@@ -305,16 +305,16 @@ def calibrate_report(raw: ArticleReport, calibration: Calibration) -> ArticleRep
 
 
 def _decide(s: SentenceResult, pred: SentencePrediction, flagged: bool, major: bool) -> SentenceResult:
-    raised, hints = list(s.flags), list(s.candidates)
+    raised, candidates = list(s.flags), list(s.candidates)
     # a user's own rule (pinned) is shown as written, whatever the sentence's probability
     pinned = [replace(f, probability=pred.p_error) for f in raised if f.pinned]
     if not flagged:
-        below = tuple(replace(f, probability=pred.p_error) for f in (*raised, *hints) if not f.pinned)
+        below = tuple(replace(f, probability=pred.p_error) for f in (*raised, *candidates) if not f.pinned)
         return replace(s, flags=tuple(pinned), candidates=below, p_error=pred.p_error, p_major=pred.p_major)
     severity = "major" if major else "minor"
     probability = pred.p_major if major else pred.p_error
     shown: list[Flag] = list(pinned)
-    for flag in (*raised, *hints):
+    for flag in (*raised, *candidates):
         if flag.pinned:
             continue
         # the calibration decides severity; a glossary's "critical" survives only in a major sentence

@@ -45,7 +45,7 @@ class SignalOutput:
     flags: tuple[Flag, ...] = ()
     # weaker evidence than a flag (below the signal's own threshold): the calibration may
     # still raise it when the sentence as a whole looks erroneous, so it needs a location
-    hints: tuple[Flag, ...] = ()
+    candidates: tuple[Flag, ...] = ()
 
 
 class Signal(ABC):
@@ -70,7 +70,7 @@ class Signal(ABC):
     THRESHOLDS: ClassVar[dict[str, float]] = {}
     # flags the user asked for explicitly (an LLM's annotation): shown whatever the calibration
     # predicts for the sentence (calibration.py honours this)
-    bypasses_calibration: ClassVar[bool] = False
+    flags_pinned: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Check the declarations once, at import: a wrong one would silently never run the signal."""
@@ -140,7 +140,7 @@ class Signal(ABC):
             if stray:
                 raise RuntimeError(f"signal {self.name!r} wrote values {stray}: a value key starts with "
                                    f"its signal's name and a dot ({prefix!r})")
-            for flag in (*output.flags, *output.hints):
+            for flag in (*output.flags, *output.candidates):
                 if flag.span and flag.span[1] > len(sentence.text):
                     raise RuntimeError(f"signal {self.name!r} produced span {flag.span} outside its sentence")
                 if flag.type not in self.flag_types:
@@ -152,7 +152,7 @@ class Signal(ABC):
              suggestion: str | None = None, *, pinned: bool = False) -> Flag:
         # a signal whose judgement the user asked for explicitly is shown as given (see calibration)
         return Flag(type_, severity, span, message, suggestion, self.name,  # type: ignore[arg-type]
-                    pinned=pinned or self.bypasses_calibration)
+                    pinned=pinned or self.flags_pinned)
 
     @abstractmethod
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]: ...

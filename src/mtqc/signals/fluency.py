@@ -63,7 +63,7 @@ class NgramFluencySignal(Signal):
                 "fluency.unseen_share": unseen / len(scored) if scored else 0.0,
                 "fluency.risk": risk,
             }
-            flags, hints = [], []
+            flags, candidates = [], []
             worst = rare[:2]
             rare_text = ", ".join(f"'{text[s:e]}'" for _, s, e in worst)
             if sentence.kind == "sentence" and risk >= th["flag_risk"]:
@@ -77,11 +77,11 @@ class NgramFluencySignal(Signal):
                 flags.append(self.flag("fluency", severity, span, message, None))
             # the other rare pairs locate further problems should the calibration flag the sentence
             for _, start, end in rare[1 if flags else 0:self.MAX_HINTS]:
-                hints.append(self.flag(
+                candidates.append(self.flag(
                     "fluency", "minor", (start, end),
                     f"Unusual English word sequence '{text[start:end]}': "
                     "machine translation often keeps the source's word order here.",
                     None,
                 ))
-            outputs.append(SignalOutput(values, tuple(flags), tuple(hints)))
+            outputs.append(SignalOutput(values, tuple(flags), tuple(candidates)))
         return outputs

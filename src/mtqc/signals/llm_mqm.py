@@ -42,7 +42,7 @@ class LlmMqmSignal(Signal):
     requires = ("annotations",)
     needs = ("llm_annotations",)
     flag_types = FLAG_TYPES  # any MQM category, mapped by `flag_type`
-    bypasses_calibration = True  # the user asked for the LLM's judgement: it is shown as given
+    flags_pinned = True  # the user asked for the LLM's judgement: it is shown as given
 
     def _message(self, error: MqmError) -> str:
         why = f": {error.explanation}" if error.explanation else ""
