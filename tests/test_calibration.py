@@ -20,10 +20,11 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from mtqc.calibration.apply import CalibrationStep
 from mtqc.calibration.model import (
-    Calibration, LinearHead, calibration_from_json, feature_signal, load_calibration,
-    sentence_features,
+    Calibration, LinearHead, calibration_from_json, load_calibration,
 )
+from mtqc.calibration.features import feature_signal, sentence_features
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import CalibrationError, GoldError
@@ -203,7 +204,7 @@ def _raw_report(texts: list[str]) -> ArticleReport:
 def test_a_sentence_below_the_threshold_keeps_its_flags_as_candidates() -> None:
     short, long = "One two three four.", " ".join(["word"] * 30) + "."
     cal = _tiny_calibration(flag_t=0.5, major_t=0.99)
-    out = run_steps(_raw_report([short, long]), [cal])
+    out = run_steps(_raw_report([short, long]), [CalibrationStep(cal)])
     low, high = out.sentences
     assert low.flags == () and len(low.candidates) == 2 and low.p_error < 0.5
     assert all(f.probability == pytest.approx(low.p_error) for f in low.candidates)
@@ -219,7 +220,7 @@ def test_major_probability_sets_severity_and_pinned_flags_stay_as_written() -> N
     report = _raw_report([long, "A b."])
     s0 = report.sentences[0]
     sentences = (s0.__class__(**{**s0.__dict__, "flags": s0.flags + (pinned,)}), report.sentences[1])
-    out = run_steps(ArticleReport(**{**report.__dict__, "sentences": sentences}), [_tiny_calibration(0.5, 0.5)])
+    out = run_steps(ArticleReport(**{**report.__dict__, "sentences": sentences}), [CalibrationStep(_tiny_calibration(0.5, 0.5))])
     severities = {f.signal: f.severity for f in out.sentences[0].flags}
     assert severities == {"fluency": "major", "terminology": "critical"}
     # a short sentence is below both thresholds: a pinned flag there would still show

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from . import __version__
+from .calibration.apply import CalibrationStep
 from .calibration.model import Calibration, load_calibration
 from .config import Settings
 from .engines import EngineChoice, select_engine
@@ -81,7 +82,7 @@ class CheckerConfig:
     def _report_steps(self) -> tuple[ReportStep, ...]:
         steps: list[ReportStep] = []
         if self.calibrated:
-            steps.append(load_calibration(self.calibration))
+            steps.append(CalibrationStep(load_calibration(self.calibration)))
         if self.reviews:
             from .review.file import load_review
             from .review.suppress import SuppressDismissed
@@ -106,11 +107,11 @@ class Checker:
 
     @property
     def calibration(self) -> Calibration | None:
-        return next((s for s in self.steps if isinstance(s, Calibration)), None)
+        return next((s.calibration for s in self.steps if isinstance(s, CalibrationStep)), None)
 
     def uncalibrated(self) -> "Checker":
         """The same checker reporting the signals' own flags (for fitting and cross-validation)."""
-        return replace(self, steps=tuple(s for s in self.steps if not isinstance(s, Calibration)))
+        return replace(self, steps=tuple(s for s in self.steps if not isinstance(s, CalibrationStep)))
 
     @property
     def active_signals(self) -> list[Signal]:

@@ -8,10 +8,12 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from .apply import CalibrationStep
 from .model import (
     DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE, DEFAULT_SEED, FORMAT,
-    MIN_FEATURE_SUPPORT, Calibration, LinearHead, calibration_from_json, sentence_features,
+    MIN_FEATURE_SUPPORT, Calibration, LinearHead, calibration_from_json,
 )
+from .features import sentence_features
 from ..errors import CalibrationError
 from .evaluate import EvalResult, GoldArticle, align, evaluate
 from ..results import ArticleReport
@@ -246,7 +248,7 @@ def cross_validate(
             max_false_flag_rate=max_false_flag_rate, major_precision=major_precision,
         )
         for i in test:
-            held_out[i] = run_steps(raw_reports[i], [cal])
+            held_out[i] = run_steps(raw_reports[i], [CalibrationStep(cal)])
         if on_fold:
             on_fold(fold)
     reports = [r for r in held_out if r is not None]

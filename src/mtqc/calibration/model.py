@@ -17,17 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Collection, Mapping, Sequence
 
 from ..errors import CalibrationError
-from ..ingest.lexicon import words_with_offsets, zipf_en, zipf_id
-from ..results import ArticleReport, Flag, SentenceResult
-from ..scoring import EXPECTED_PENALTY, merge_flags
-from ..signals.registry import SIGNALS
+from .features import feature_signal
 
 FORMAT = "mtqc-calibration/1"
 DEFAULT_CALIBRATION = "default-calibration.json"
@@ -40,78 +36,6 @@ DEFAULT_SEED = 0
 DEFAULT_MAX_FALSE_FLAG_RATE = 0.195
 DEFAULT_MAJOR_PRECISION = 0.905
 MIN_FEATURE_SUPPORT = 5  # a feature non-zero in fewer training sentences cannot be learned
-
-
-# ---------------------------------------------------------------------------- features
-
-
-def sentence_features(sentence: SentenceResult, n_sentences: int) -> dict[str, float]:
-    """Everything the calibration may learn from: signal values, raised flags and candidates, text shape.
-
-    Reads an uncalibrated sentence result (its `flags` are the signals' own flags, its
-    `candidates` the weaker ones). Feature names are stable strings; a calibration file lists the
-    ones it uses, so a signal that did not run simply contributes its training mean.
-    """
-    features: dict[str, float] = {f"value:{k}": float(v) for k, v in sentence.signals.items() if math.isfinite(v)}
-
-    def bump(key: str, by: float = 1.0) -> None:
-        features[key] = features.get(key, 0.0) + by
-
-    for flag in sentence.flags:
-        bump(f"flags:{flag.signal}")
-        bump(f"flag_type:{flag.type}")
-        if flag.severity != "minor":
-            bump(f"major_flags:{flag.signal}")
-        if flag.suggestion:
-            bump("flags_with_suggestion")
-    for candidate in sentence.candidates:
-        bump(f"candidates:{candidate.signal}")
-
-    text = sentence.text
-    words = words_with_offsets(text)
-    n = max(1, len(words))
-    lower = [w.lower() for k, (w, _, _) in enumerate(words) if k == 0 or not w[0].isupper()]
-    zipfs = [zipf_en(w) for w in lower] or [0.0]
-    features.update({
-        "text:words": float(len(words)),
-        "text:log_words": math.log1p(len(words)),
-        "text:commas": float(text.count(",")),
-        "text:quotes": float(sum(text.count(q) for q in ('"', "\u201c", "\u201d"))),
-        "text:parentheses": float(text.count("(")),
-        "text:has_digit": float(any(c.isdigit() for c in text)),
-        "text:heading": float(sentence.kind == "heading"),
-        "text:position": sentence.index / max(1, n_sentences),
-        "text:starts_lowercase": float(text[:1].islower()),
-        "text:no_final_punctuation": float(text.rstrip()[-1:] not in ('.', '!', '?', '"', "\u201d", ")")),
-        "text:capitalised_share": sum(w[0].isupper() for w, _, _ in words) / n,
-        "text:min_zipf_en": min(zipfs),
-        "text:mean_zipf_en": sum(zipfs) / len(zipfs),
-        "text:rare_en_words": float(sum(z < 3.0 for z in zipfs)),
-        "text:indonesian_leaning_words": float(sum(zipf_id(w) > zipf_en(w) for w in lower)),
-        "text:of_share": sum(w == "of" for w in lower) / n,
-    })
-    return features
-
-
-@lru_cache(maxsize=None)  # a calibration's few feature names, looked up for every sentence
-def feature_signal(name: str) -> str | None:
-    """The signal a feature comes from ("value:fluency.words" -> "fluency"), None for text features.
-
-    A value's key starts with its signal's name and a dot (`Signal.run` checks it), and names may
-    hold dots themselves ("consistency.names"), so the longest registered name that prefixes the
-    key is its signal. A key of no registered signal (a calibration from an older mtqc) is filed
-    under its first part, which names no signal that runs: its feature then contributes nothing.
-    """
-    kind, _, rest = name.partition(":")
-    if kind == "value":
-        owners = [signal for signal in SIGNALS if rest.startswith(signal + ".")]
-        return max(owners, key=len) if owners else rest.split(".", 1)[0]
-    if kind in ("flags", "major_flags", "candidates"):
-        return rest
-    return None
-
-
-# ---------------------------------------------------------------------------- the model
 
 
 @dataclass(frozen=True)
@@ -161,13 +85,6 @@ class Calibration:
 
     def thresholds(self) -> tuple[tuple[str, float], ...]:
         return (("calibration.flag_p_error", self.flag_threshold), ("calibration.major_p_major", self.major_threshold))
-
-    # a report step (see `scoring.ReportStep`)
-    def signature_fields(self) -> dict[str, Any]:
-        return {"calibration": self.label, "thresholds": self.thresholds()}
-
-    def apply(self, report: ArticleReport) -> ArticleReport:
-        return calibrate_report(report, self)
 
     def standardise(self, features: Mapping[str, float], ran: Collection[str] | None = None) -> list[float]:
         """Standardised feature vector. A missing feature is 0, as in training (no flag, no candidate),
@@ -280,51 +197,3 @@ def load_calibration(path: Path | None = None) -> Calibration:
     except UnicodeDecodeError:
         raise CalibrationError(f"{path}: a calibration file is UTF-8 JSON; this one is not") from None
     return calibration_from_json(text, str(path))
-
-
-# ---------------------------------------------------------------------------- applying
-
-
-def calibrate_report(raw: ArticleReport, calibration: Calibration) -> ArticleReport:
-    """Turn an uncalibrated report (signals' own flags and candidates) into the calibrated one.
-
-    Sets each sentence's probabilities and what is shown; the score is `scoring.score`'s.
-    """
-    n = len(raw.sentences)
-    ran = set(raw.signature.signals)
-    sentences: list[SentenceResult] = []
-    for s in raw.sentences:
-        if not s.scored:
-            sentences.append(s)
-            continue
-        pred = calibration.predict(sentence_features(s, n), ran)
-        major = pred.p_major >= calibration.major_threshold
-        flagged = major or pred.p_error >= calibration.flag_threshold
-        sentences.append(replace(_decide(s, pred, flagged, major), expected_errors=pred.expected_errors))
-    return replace(raw, sentences=tuple(sentences), score_method=EXPECTED_PENALTY)
-
-
-def _decide(s: SentenceResult, pred: SentencePrediction, flagged: bool, major: bool) -> SentenceResult:
-    raised, candidates = list(s.flags), list(s.candidates)
-    # a user's own rule (pinned) is shown as written, whatever the sentence's probability
-    pinned = [replace(f, probability=pred.p_error) for f in raised if f.pinned]
-    if not flagged:
-        below = tuple(replace(f, probability=pred.p_error) for f in (*raised, *candidates) if not f.pinned)
-        return replace(s, flags=tuple(pinned), candidates=below, p_error=pred.p_error, p_major=pred.p_major)
-    severity = "major" if major else "minor"
-    probability = pred.p_major if major else pred.p_error
-    shown: list[Flag] = list(pinned)
-    for flag in (*raised, *candidates):
-        if flag.pinned:
-            continue
-        # the calibration decides severity; a glossary's "critical" survives only in a major sentence
-        sev = "critical" if flag.severity == "critical" and major else severity
-        shown.append(replace(flag, severity=sev, probability=probability))  # type: ignore[arg-type]
-    if not shown:
-        shown.append(Flag(
-            "mistranslation" if major else "fluency", severity, None,  # type: ignore[arg-type]
-            f"This sentence resembles those editors corrected (probability of an error {pred.p_error:.0%}, "
-            f"of a major error {pred.p_major:.0%}); no single signal points at one place: read it against its meaning.",
-            None, "calibration", probability,
-        ))
-    return replace(s, flags=merge_flags(shown), candidates=(), p_error=pred.p_error, p_major=pred.p_major)

@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Mapping, Sequence
 
-from ..engines import CAPABILITIES, Engine, SentenceAnnotation, TokenScores
+from ..engines.base import CAPABILITIES, Engine, SentenceAnnotation, TokenScores
 from ..glossary.concepts import Glossary
 from ..ingest import Article, Segment
 from ..neural.lm import SentenceLogprob

@@ -8,7 +8,7 @@ engine's character spans); the sentence score is the length-normalised mean.
 """
 from __future__ import annotations
 
-from ..engines import TokenScores
+from ..engines.base import TokenScores
 from ..ingest.lexicon import words_with_offsets
 from .base import ArticleContext, Signal, SignalOutput
 from .distribution import is_outlier_low, robust_z

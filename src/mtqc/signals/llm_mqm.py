@@ -7,7 +7,7 @@ and the correction.
 """
 from __future__ import annotations
 
-from ..engines import MqmError
+from ..engines.base import MqmError
 from ..results import FLAG_TYPES, FlagType
 from .base import ArticleContext, Signal, SignalOutput
 
