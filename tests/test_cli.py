@@ -128,3 +128,10 @@ def test_disable_turns_a_signal_off_and_the_signature_says_so(article_path: Path
     assert code == 0
     signature = json.loads((tmp_path / "f.json").read_text(encoding="utf-8"))["signature"]
     assert "consistency." not in signature.split("|signals:")[1].split("|")[0]
+
+
+def test_fail_under_belongs_to_the_commands_that_score_articles(tmp_path: Path) -> None:
+    # eval and calibrate measure or fit; a threshold they would ignore is refused, not accepted silently
+    for command in ("eval", "calibrate"):
+        result = CliRunner().invoke(main, [command, str(tmp_path), "--fail-under", "50"])
+        assert result.exit_code == 2 and "--fail-under" in result.output

@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 
 from ..errors import UsageError
-from .common import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDER_THRESHOLD, check_options, checker_config,
+from .common import (fail_under_option, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDER_THRESHOLD, check_options, checker_config,
                      err_console, handle_errors, review_option)
 
 if TYPE_CHECKING:  # imported when run: `mtqc --help` loads no batch machinery
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported when run: `mtqc --help` loads no batch machinery
 @click.option("--ray-address", default=None, help="Ray cluster to join (e.g. ray://head:10001); default: start a local one.")
 @check_options
 @review_option
+@fail_under_option
 @handle_errors
 def batch(directory: Path, out_dir: Path, recursive: bool, jobs: int | None, force: bool, executor: str,
           ray_address: str | None, fail_under: float | None, **opts: Any) -> None:

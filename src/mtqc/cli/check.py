@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import MtqcError
-from .common import (EXIT_BAD_INPUT, EXIT_UNDER_THRESHOLD, check_options, make_checker, review_option,
+from .common import (fail_under_option, EXIT_BAD_INPUT, EXIT_UNDER_THRESHOLD, check_options, make_checker, review_option,
                      err_console, handle_errors)
 
 
@@ -22,6 +22,7 @@ from .common import (EXIT_BAD_INPUT, EXIT_UNDER_THRESHOLD, check_options, make_c
 @click.option("--quiet", "-q", is_flag=True, help="No terminal summary.")
 @check_options
 @review_option
+@fail_under_option
 @handle_errors
 def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | None, out_dir: Path, quiet: bool,
           fail_under: float | None, **opts: Any) -> None:

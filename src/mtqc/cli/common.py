@@ -88,8 +88,6 @@ def check_options(func: F) -> F:
                      help="LLM requests in flight at once [env MTQC_LLM_CONCURRENCY; default 4]."),
         click.option("--llm-budget", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Seconds all of one article's LLM requests may take [env MTQC_LLM_BUDGET; default 600]."),
-        click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
-                     help="Exit 1 when an article scores below this."),
         click.option("--disable", "disabled", multiple=True, type=click.Choice(DISABLE_NAMES),
                      help="Turn a signal off; repeatable."),
         click.option("--calibration", "calibration", type=click.Path(path_type=Path), default=None,
@@ -107,6 +105,9 @@ def settings_from_options(models_dir: Path | None = None, offline: bool | None =
     return load_settings(models_dir=models_dir, offline=offline or None, use_cache=False if no_cache else None,
                          device=device, threads=threads, beams=beams)
 
+
+fail_under_option = click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+                                 help="Exit 1 when an article scores below this.")
 
 review_option = click.option(
     "--review", "reviews", multiple=True, type=click.Path(path_type=Path),

@@ -42,7 +42,7 @@ def _check_gold(checker: "Checker", golds: list[Any], label: str) -> list[Any]:
 @check_options
 @handle_errors
 def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, seed: int, resamples: int,
-                 reports_dir: Path | None, fail_under: float | None, **opts: Any) -> None:
+                 reports_dir: Path | None, **opts: Any) -> None:
     """Measure mtqc on annotated articles (folders of *.gold.json beside the articles)."""
     import json
 
@@ -96,7 +96,7 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
 @check_options
 @handle_errors
 def calibrate(gold_dirs: tuple[Path, ...], out_path: Path, name: str | None, seed: int, max_false_flag_rate: float,
-              major_precision: float, fail_under: float | None, **opts: Any) -> None:
+              major_precision: float, **opts: Any) -> None:
     """Fit a calibration on annotated articles; use it with `--calibration FILE`."""
     from ..fs import write_atomic
     from ..calibration.evaluate import load_gold_dirs
