@@ -75,9 +75,13 @@ def _fit_heads(X: Any, samples: Sequence[Sample], c: float, seed: int) -> tuple[
             "calibration needs annotated sentences of every kind: clean ones, erroneous ones and major ones; "
             f"found {int(y_err.sum())} erroneous and {int(y_maj.sum())} major of {len(samples)}"
         )
-    err = LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(X, y_err)
-    maj = LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(X, y_maj)
-    cnt = PoissonRegressor(alpha=1.0 / (c * len(samples)), max_iter=1000).fit(X, y_cnt)
+    from threadpoolctl import threadpool_limits
+
+    # thousands of rows by ~50 features: BLAS threads only add overhead (20x slower on a busy 2-core machine)
+    with threadpool_limits(1):
+        err = LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(X, y_err)
+        maj = LogisticRegression(C=c, max_iter=5000, random_state=seed).fit(X, y_maj)
+        cnt = PoissonRegressor(alpha=1.0 / (c * len(samples)), max_iter=1000).fit(X, y_cnt)
     return err, maj, cnt
 
 
