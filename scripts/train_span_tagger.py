@@ -1,4 +1,4 @@
-"""Train the optional span tagger (src/mtqc/tagger.py) on annotated error spans, or cross-validate it.
+"""Train the optional span tagger (scripts/span_tagger.py, not part of the package: it failed its gate) on annotated error spans, or cross-validate it.
 
 Usage:
     # out-of-fold predictions for every sentence (5-fold GroupKFold by article), then metrics
@@ -42,7 +42,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mtqc.tagger import (DEFAULT_MAX_LENGTH, SentenceTags, TokenProb, build_model, default_base_path, encode,
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # span_tagger.py lives beside this script
+from span_tagger import (  # noqa: E402DEFAULT_MAX_LENGTH, SentenceTags, TokenProb, build_model, default_base_path, encode,
                          save_weights)
 
 SEED = 13

@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from ..config import Settings
 from ..errors import EngineError, ModelNotFoundError
 from .base import Engine
-from .opus import DIRECTIONS, EOS, OpusMtEngine, one_line as _one_line, parse_device, resolve_device
+from .opus import DIRECTIONS, EOS, OpusMtEngine, one_line as _one_line, parse_device, require_modules, resolve_device
 
 SOURCE_MARKER = "mtqc-source.json"
 
@@ -93,12 +93,7 @@ class CTranslate2Engine(OpusMtEngine):
         from ..neural.manifest import ct2_dir
 
         self._locate(settings, directions, batch_size, num_beams)
-        try:
-            import ctranslate2
-            import sentencepiece
-        except ImportError as exc:
-            raise EngineError(f"the ct2 engine needs ctranslate2 and sentencepiece ({_one_line(exc)}); "
-                              "pip install 'mtqc[neural]'") from exc
+        ctranslate2, sentencepiece = require_modules(self.name, "ctranslate2", "sentencepiece")
         self._ctranslate2 = ctranslate2
         self._threads = int(settings.threads or 0)
         self._translators: dict[tuple[str, str], Any] = {}

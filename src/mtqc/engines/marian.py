@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from ..config import Settings
 from ..errors import EngineError, ModelNotFoundError
 from .base import Engine
-from .opus import DIRECTIONS, EOS, PAD, UNK, OpusMtEngine, one_line, resolve_device
+from .opus import DIRECTIONS, EOS, PAD, UNK, OpusMtEngine, one_line, require_modules, resolve_device
 
 
 class MarianEngine(OpusMtEngine):
@@ -24,12 +24,7 @@ class MarianEngine(OpusMtEngine):
     def __init__(self, settings: Settings, *, batch_size: int | None = None, num_beams: int | None = None,
                  directions: Sequence[tuple[str, str]] = DIRECTIONS) -> None:
         self._locate(settings, directions, batch_size, num_beams)
-        try:
-            import torch
-            import transformers
-        except ImportError as exc:
-            raise EngineError(f"the marian engine needs torch and transformers ({one_line(exc)}); "
-                              "pip install 'mtqc[neural]'") from exc
+        torch, transformers = require_modules(self.name, "torch", "transformers")
         self._torch = torch
         if settings.threads:
             torch.set_num_threads(max(1, int(settings.threads)))

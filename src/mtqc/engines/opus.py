@@ -120,6 +120,17 @@ def resolve_device(device: str, count: int) -> str:
     return device
 
 
+def require_modules(engine: str, *names: str) -> list[Any]:
+    """Import an engine's runtime libraries, or say in one line how to install them."""
+    import importlib
+
+    try:
+        return [importlib.import_module(name) for name in names]
+    except ImportError as exc:
+        raise EngineError(f"the {engine} engine needs {' and '.join(names)} ({one_line(exc)}); "
+                          "pip install 'mtqc[neural]'") from exc
+
+
 def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{exc.__class__.__name__}: {text[0] if text else ''}"[:300]
