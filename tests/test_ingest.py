@@ -6,6 +6,7 @@ import pytest
 
 from mtqc.errors import InputError
 from mtqc.ingest import html_to_text, load_article, segment
+from mtqc.ingest.language import language_shares
 
 from .conftest import ARTICLE
 
@@ -243,6 +244,17 @@ def test_english_full_of_indonesian_names_is_accepted(tmp_path: Path) -> None:
     article = load_article(_write(tmp_path, "a.txt", text), 100_000)
     assert len(article.scored_segments) == 2
     load_article(_write(tmp_path, "b.txt", "\n\n".join(NAMES_ARTICLE)), 100_000)
+
+
+def test_an_article_in_one_paragraph_whose_second_half_is_indonesian_is_accepted(tmp_path: Path) -> None:
+    # judged in chunks of about two sentences, not as one text that is more Indonesian than English
+    indonesian = ("Menurut warga, banjir seperti ini sudah sering terjadi setiap musim hujan karena saluran air di "
+                  "kawasan tersebut tersumbat sampah. Mereka meminta pemerintah daerah segera memperbaiki saluran itu "
+                  "sebelum hujan deras kembali turun. Petugas gabungan dari kepolisian dan dinas sosial telah "
+                  "membagikan makanan, selimut dan air bersih kepada para pengungsi.")
+    article = load_article(_write(tmp_path, "half.txt", " ".join(NAMES_ARTICLE[:2]) + " " + indonesian), 100_000)
+    assert 0.2 <= language_shares(article).english < 0.6
+    assert len(article.scored_segments) == 5
 
 
 def test_an_article_in_one_paragraph_loses_only_its_disclaimer_sentence(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from mtqc.ingest import (
     article_from_text,
     segment,
 )
+from mtqc.ingest.language import language_shares
 
 # Pieces that exercise the rules: headers, markup, datelines, abbreviations, quotes, disclaimers.
 _PIECES = [
@@ -135,3 +136,60 @@ def test_the_file_loader_raises_only_typed_errors(tmp_path: Path, data: bytes, n
 @example(text="Caf\u00e9 owners said the road was closed.")
 def test_latin_text_in_utf16_without_a_bom_round_trips(encoding: str, text: str) -> None:
     assert decode(text.encode(encoding), "x.txt") == text
+
+
+# ---------------------------------------------------------------------------- the language decision
+# Written for these tests: English news paragraphs, and Indonesian ones on the same flood story.
+_ENGLISH_PARAGRAPHS = [
+    "Heavy rain flooded dozens of homes in East Jakarta on Tuesday morning, forcing residents of two "
+    "neighbourhoods to move to a nearby mosque, local officials said.",
+    "The head of the district disaster agency, Budi Santoso, said the water had reached a depth of about 80 "
+    "centimetres in the lowest streets before it began to recede in the afternoon. No casualties were reported.",
+    "The city government said it would send pumps and trucks to clear mud from the streets once the water had "
+    "gone down, and asked residents to boil their drinking water for the rest of the week.",
+    "Forecasters expect more rain in the capital and the cities around it until the end of the month, and schools "
+    "have been told to prepare for further closures.",
+]
+_INDONESIAN_PARAGRAPHS = [
+    "Menurut warga, banjir seperti ini sudah sering terjadi setiap musim hujan karena saluran air di kawasan "
+    "tersebut tersumbat sampah.",
+    "Petugas gabungan dari kepolisian dan dinas sosial telah membagikan makanan, selimut dan air bersih kepada "
+    "para pengungsi. Bantuan tambahan akan dikirim besok pagi.",
+    "Kepala desa mengatakan bahwa warga yang rumahnya rusak berat akan mendapatkan bantuan perbaikan dari "
+    "pemerintah kabupaten.",
+]
+# a small Indonesian vocabulary, put together as subject, verb, object, time
+_ID_SUBJECTS = ["warga", "petugas", "pemerintah daerah", "polisi", "para siswa", "kepala desa", "relawan"]
+_ID_VERBS = ["membersihkan", "memperbaiki", "mengunjungi", "membangun", "menutup", "memeriksa", "membuka"]
+_ID_OBJECTS = ["jalan desa", "rumah mereka", "sekolah itu", "pasar baru", "jembatan kecil", "saluran air",
+               "kantor kecamatan"]
+_ID_TIMES = ["pada hari Senin", "kemarin sore", "sejak pagi", "setelah banjir surut", "minggu lalu",
+             "karena hujan deras", "bersama warga sekitar"]
+_indonesian_sentences = st.builds(
+    lambda s, v, o, t: f"{s[0].upper()}{s[1:]} {v} {o} {t}.",
+    st.sampled_from(_ID_SUBJECTS), st.sampled_from(_ID_VERBS), st.sampled_from(_ID_OBJECTS), st.sampled_from(_ID_TIMES),
+)
+_indonesian_paragraphs = st.lists(_indonesian_sentences, min_size=1, max_size=4).map(" ".join)
+LANGUAGE_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@LANGUAGE_SETTINGS
+@given(st.lists(st.sampled_from(_ENGLISH_PARAGRAPHS), min_size=1, max_size=3),
+       st.lists(st.one_of(st.sampled_from(_INDONESIAN_PARAGRAPHS), _indonesian_paragraphs), max_size=4),
+       st.lists(st.sampled_from(_ENGLISH_PARAGRAPHS), min_size=1, max_size=3))
+def test_more_english_paragraphs_keep_an_accepted_article_accepted(english: list[str], indonesian: list[str],
+                                                                   more: list[str]) -> None:
+    try:
+        article = article_from_text("\n\n".join(english + indonesian), "a.txt")
+    except InputError:
+        return  # too little English to begin with: the property is about accepted articles
+    longer = article_from_text("\n\n".join(english + indonesian + more), "a.txt")  # raises if refused
+    assert language_shares(longer).english >= language_shares(article).english
+
+
+@LANGUAGE_SETTINGS
+@given(st.lists(_indonesian_paragraphs, min_size=1, max_size=4))
+@example(["Warga membersihkan jalan desa kemarin sore."])
+def test_an_article_of_only_indonesian_sentences_is_refused(paragraphs: list[str]) -> None:
+    with pytest.raises(InputError, match="English"):
+        article_from_text("\n\n".join(paragraphs), "a.txt")

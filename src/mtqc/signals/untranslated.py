@@ -73,10 +73,14 @@ class UntranslatedSignal(Signal):
                 [w for k, (w, _, _) in enumerate(words) if k == 0 or not w[0].isupper()]
             )
             if known >= 4 and english_share < 1 - self.thresholds["sentence_id_share"]:
+                # critical: an English reader cannot follow the sentence at all; pinned: a sentence
+                # in Indonesian is evidence that is nearly always right, so it is shown whatever the
+                # calibration predicts from the sentence's other features
                 flag = self.flag(
-                    "untranslated", "major", (0, len(text)),
-                    f"The whole sentence appears to be Indonesian ({1 - english_share:.0%} of its known words).",
-                    "Translate the sentence into English.",
+                    "untranslated", "critical", (0, len(text)),
+                    f"The whole sentence was left in Indonesian ({1 - english_share:.0%} of its known words are "
+                    "Indonesian).",
+                    "Translate the sentence into English.", pinned=True,
                 )
                 outputs.append(SignalOutput({"untranslated.words": float(len(words)),
                                              "untranslated.indonesian_share": 1 - english_share}, (flag,)))
