@@ -10,6 +10,8 @@ scorer is checked outside the suite: scripts/check_scorer_agreement.py.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import math
 import random
@@ -20,11 +22,11 @@ from click.testing import CliRunner
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mtqc.calibration.apply import CalibrationStep
+from mtqc.calibration.apply import LOCATE_PMI, MAJOR_SEVERITY_P, CalibrationStep, kind_precision
 from mtqc.calibration.model import (
-    Calibration, LinearHead, calibration_from_json, load_calibration,
+    Calibration, KindStats, LinearHead, calibration_from_json, load_calibration,
 )
-from mtqc.calibration.features import feature_signal, sentence_features
+from mtqc.calibration.features import feature_signal, flag_kind, sentence_features
 from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import CalibrationError, GoldError
@@ -184,9 +186,10 @@ def test_major_threshold_keeps_major_flags_precise() -> None:
 # ---------------------------------------------------------------------------- applying
 
 
-def _tiny_calibration(flag_t: float, major_t: float, words_coef: float = 1.0) -> Calibration:
+def _tiny_calibration(flag_t: float, major_t: float, words_coef: float = 1.0, major_bias: float = 0.0) -> Calibration:
     head = LinearHead((words_coef,), 0.0, "logit")
-    return Calibration("tiny", ("text:words",), (10.0,), (5.0,), head, head, LinearHead((0.0,), 0.0, "log"),
+    major = LinearHead((words_coef,), major_bias, "logit")
+    return Calibration("tiny", ("text:words",), (10.0,), (5.0,), head, major, LinearHead((0.0,), 0.0, "log"),
                        flag_t, major_t)
 
 
@@ -201,30 +204,79 @@ def _raw_report(texts: list[str]) -> ArticleReport:
     return ArticleReport("x", "a.txt", "offline", 100.0, sig, sentences, word_count=sum(len(t.split()) for t in texts))
 
 
-def test_a_sentence_below_the_threshold_keeps_its_flags_as_candidates() -> None:
+def test_diffuse_evidence_is_one_sentence_level_flag_and_below_the_threshold_only_candidates() -> None:
     short, long = "One two three four.", " ".join(["word"] * 30) + "."
-    cal = _tiny_calibration(flag_t=0.5, major_t=0.99)
+    cal = _tiny_calibration(flag_t=0.5, major_t=0.99, major_bias=-10.0)
     out = run_steps(_raw_report([short, long]), [CalibrationStep(cal)])
     low, high = out.sentences
     assert low.flags == () and len(low.candidates) == 2 and low.p_error < 0.5
     assert all(f.probability == pytest.approx(low.p_error) for f in low.candidates)
-    assert len(high.flags) == 2 and high.candidates == () and high.p_error > 0.5  # hint promoted
-    assert {f.severity for f in high.flags} == {"minor"}
+    # flagged on diffuse evidence: one judgement of the sentence, the word pairs kept as candidates
+    assert len(high.flags) == 1 and high.flags[0].signal == "calibration" and len(high.candidates) == 2
+    assert high.p_error > 0.5 and high.p_major < MAJOR_SEVERITY_P and high.flags[0].severity == "minor"
+    assert "Check the wording" in high.flags[0].message
     assert out.score_method == "expected-penalty" and 0 <= out.score <= 100
     assert out.signature.calibration == "tiny" and ("calibration.flag_p_error", 0.5) in out.signature.thresholds
 
 
-def test_major_probability_sets_severity_and_pinned_flags_stay_as_written() -> None:
+def test_the_least_likely_pair_is_located_only_when_it_is_very_unlikely() -> None:
+    long = " ".join(["word"] * 30) + "."
+    cal = _tiny_calibration(flag_t=0.5, major_t=0.99)
+    for min_pmi, located in ((LOCATE_PMI - 1, True), (LOCATE_PMI + 1, False)):
+        report = _raw_report([long])
+        s0 = report.sentences[0]
+        s0 = s0.__class__(**{**s0.__dict__, "signals": {**s0.signals, "fluency.min_pmi": min_pmi}})
+        out = run_steps(ArticleReport(**{**report.__dict__, "sentences": (s0,)}), [CalibrationStep(cal)])
+        (flag,) = out.sentences[0].flags
+        assert (flag.span == (0, 3)) is located and (flag.span is None) is not located
+
+
+def test_severity_words_follow_the_probability_and_pinned_flags_stay_as_written() -> None:
     long = " ".join(["word"] * 30) + "."
     pinned = Flag("terminology", "critical", (0, 4), "house style", "term", "terminology", pinned=True)
     report = _raw_report([long, "A b."])
     s0 = report.sentences[0]
     sentences = (s0.__class__(**{**s0.__dict__, "flags": s0.flags + (pinned,)}), report.sentences[1])
     out = run_steps(ArticleReport(**{**report.__dict__, "sentences": sentences}), [CalibrationStep(_tiny_calibration(0.5, 0.5))])
-    severities = {f.signal: f.severity for f in out.sentences[0].flags}
-    assert severities == {"fluency": "major", "terminology": "critical"}
-    # a short sentence is below both thresholds: a pinned flag there would still show
+    first = out.sentences[0]
+    assert first.p_major >= MAJOR_SEVERITY_P
+    assert {f.signal: f.severity for f in first.flags} == {"terminology": "critical"}  # it points at a place
+    assert all(f.probability == pytest.approx(first.p_major) for f in first.flags if f.severity != "minor")
+    # a short sentence is below both thresholds: nothing but pinned or strong flags would show
     assert out.sentences[1].flags == ()
+
+
+def _with_flags(text: str, *flags: Flag, signals: dict[str, float] | None = None) -> ArticleReport:
+    sentence = SentenceResult(0, text, 0, len(text), True, flags=tuple(flags), signals=dict(signals or {}))
+    ran = {f.signal for f in flags} | {"fluency"} | ({"llm_mqm"} if any(k.startswith("llm_mqm.") for k in signals or {}) else set())
+    sig = Signature("x", "offline", (), (), (), tuple(sorted(ran)), ())
+    return ArticleReport("x", "a.txt", "offline", 100.0, sig, (sentence,), word_count=len(text.split()))
+
+
+def test_a_strong_kind_is_shown_whatever_the_sentence_model_says_and_a_weak_one_is_not() -> None:
+    cal = _tiny_calibration(flag_t=0.99, major_t=0.999)  # the sentence model flags nothing
+    strong = Flag("consistency", "minor", (0, 3), "spelt two ways", "Abc", "consistency.names")
+    weak = Flag("consistency", "minor", (4, 7), "currency written two ways", "Rp", "consistency.currencies")
+    kinds = {flag_kind(strong): KindStats(40, 39, 5, 0.96, True), flag_kind(weak): KindStats(40, 20, 2, 0.5, False)}
+    cal = replace(cal, kinds=kinds)
+    (s,) = run_steps(_with_flags("Abc def ghi.", strong, weak), [CalibrationStep(cal)]).sentences
+    assert [f.signal for f in s.flags] == ["consistency.names"] and [f.signal for f in s.candidates] == ["consistency.currencies"]
+    assert s.p_error == pytest.approx(0.96) and s.flags[0].probability == pytest.approx(0.96)  # the numbers agree
+    # a kind never measured starts from the prior: a rule strong, diffuse evidence not
+    assert kind_precision(_tiny_calibration(0.5, 0.5), "consistency.he_she:consistency:major")[2]
+    assert not kind_precision(_tiny_calibration(0.5, 0.5), "fluency:fluency:major")[2]
+
+
+def test_without_its_own_calibration_an_engine_judgement_leads() -> None:
+    cal = _tiny_calibration(flag_t=0.5, major_t=0.6, words_coef=3.0)  # long sentences look risky offline
+    long = " ".join(["word"] * 30) + "."
+    engine = Flag("mistranslation", "major", (0, 4), "The LLM marks a major error", "fix", "llm_mqm")
+    hinted = Flag("fluency", "minor", (5, 9), "odd pair", None, "fluency")
+    judged = {"llm_mqm.judged": 1.0, "llm_mqm.errors": 0.0}
+    clean = run_steps(_with_flags(long, hinted, signals=judged), [CalibrationStep(cal)]).sentences[0]
+    assert clean.flags == () and clean.p_error < 0.5  # judged clean: the offline hint stays a candidate
+    marked = run_steps(_with_flags(long, engine, signals={**judged, "llm_mqm.errors": 1.0}), [CalibrationStep(cal)]).sentences[0]
+    assert [f.severity for f in marked.flags] == ["major"] and marked.p_major >= 0.9 and marked.expected_errors == 1.0
 
 
 def test_a_signal_that_did_not_run_contributes_nothing() -> None:

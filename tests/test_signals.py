@@ -161,7 +161,7 @@ def test_a_whole_indonesian_sentence_is_one_major_flag() -> None:
     text = "The minister spoke on Monday. Menurut warga, jalan desa itu sudah lama rusak dan belum juga diperbaiki."
     flags = run_signal(UntranslatedSignal(), text)
     assert flags[0] == []
-    assert len(flags[1]) == 1 and flags[1][0].severity == "major" and flags[1][0].span[0] == 0
+    assert len(flags[1]) == 1 and flags[1][0].severity == "critical" and flags[1][0].span[0] == 0
 
 
 def test_unexplained_indonesian_acronym_is_flagged_once_and_explained_one_is_not() -> None:
@@ -223,6 +223,27 @@ def test_indonesian_term_left_in_english_unless_the_article_explains_it() -> Non
     assert [(f.type, f.suggestion) for f in flags] == [("untranslated", "large-scale social restrictions (PSBB)")]
     explained = "The large-scale social restrictions (PSBB) began in April. The PSBB was extended."
     assert run_signal(TerminologySignal(), explained, GLOSSARY) == [[], []]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("He told the media crew on Friday.", "reporters"),
+        ("Media crews waited outside.", "Reporters"),  # the wrong term opened the sentence
+        ("Two Ruritanian fugitives were caught.", "Ruritanian defectors"),  # plural, premodifier kept
+        ("A Ruritanian fugitive was caught.", "Ruritanian defector"),
+        ("The Ruritanian fugitives' lawyer spoke.", "Ruritanian defectors'"),
+        ("The Ruritanian fugitive's lawyer spoke.", "Ruritanian defector's"),
+        ("Ruritanian-fugitives arrived.", "Ruritanian defectors"),
+        ("The DKI Governments said so.", "Jakarta provincial governments"),
+        ("She joined the Media Crew Association.", "reporters"),  # a capital inside a name is not the sentence's
+    ],
+)
+def test_a_wrong_term_is_replaced_in_the_number_and_form_it_has(sentence: str, expected: str) -> None:
+    glossary = Glossary((*GLOSSARY.concepts, *parse_stanzas("id: pembelot\nen: defector\nwrong: Ruritanian fugitive\n", "t")))
+    flags = run_signal(TerminologySignal(), sentence, glossary)[0]
+    assert [f.suggestion for f in flags] == [expected]
+    assert "is a known mistranslation" in flags[0].message
 
 
 def test_clean_english_has_no_terminology_flags() -> None:

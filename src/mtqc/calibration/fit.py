@@ -11,15 +11,47 @@ from typing import Any, Callable, Mapping, Sequence
 from .apply import CalibrationStep
 from .model import (
     DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE, DEFAULT_SEED, FORMAT,
-    MIN_FEATURE_SUPPORT, Calibration, LinearHead, calibration_from_json,
+    MIN_FEATURE_SUPPORT, Calibration, KindStats, LinearHead, calibration_from_json,
 )
-from .features import sentence_features
+from .features import DIFFUSE_SIGNALS, RULE_PRIOR, STRONG_PRECISION, flag_kind, sentence_features
 from ..errors import CalibrationError
 from .evaluate import EvalResult, GoldArticle, align, evaluate
 from ..results import ArticleReport
 from ..scoring import run_steps
 
 MIN_MAJOR_FLAGS = 20  # a major threshold chosen on fewer sentences than this is noise
+ENGINE_FEATURE = "value:llm_mqm.judged"
+ENGINE_EXTRA_FALSE_FLAGS = 0.01
+
+
+def _engine_false_flag_rate(samples: Sequence[Sample]) -> float | None:
+    """The share of clean sentences an annotating engine flagged on its own; None if none ran."""
+    judged = [s for s in samples if not s.is_error and s.features.get(ENGINE_FEATURE)]
+    if not judged:
+        return None
+    return sum(1 for s in judged if s.features.get("value:llm_mqm.errors", 0) > 0) / len(judged)
+
+
+def kind_stats(samples: Sequence[Sample]) -> dict[str, KindStats]:
+    """Each kind's counts on the annotated sentences, its precision, and whether it is strong.
+
+    A sentence counts once per kind, however many flags of that kind it holds: the question is
+    whether a sentence such a flag points at is one editors corrected.
+    """
+    counts: dict[str, list[int]] = {}
+    for s in samples:
+        for kind in s.kinds:
+            c = counts.setdefault(kind, [0, 0, 0])
+            c[0] += 1
+            c[1] += s.is_error
+            c[2] += s.is_major
+    out = {}
+    for kind, (n, err, maj) in sorted(counts.items()):
+        diffuse = kind.split(":", 1)[0] in DIFFUSE_SIGNALS
+        a, b = (1.0, 1.0) if diffuse else RULE_PRIOR
+        precision = (a + err) / (a + b + n)
+        out[kind] = KindStats(n, err, maj, precision, strong=not diffuse and precision >= STRONG_PRECISION)
+    return out
 
 
 @dataclass(frozen=True)
@@ -31,6 +63,7 @@ class Sample:
     is_error: bool
     is_major: bool
     n_errors: int
+    kinds: frozenset[str] = frozenset()  # the kinds of the flags and candidates signals raised on it (`flag_kind`)
 
 
 def samples_for(gold: GoldArticle, raw: ArticleReport) -> list[Sample]:
@@ -43,7 +76,7 @@ def samples_for(gold: GoldArticle, raw: ArticleReport) -> list[Sample]:
             continue
         out.append(Sample(
             gold.name, sentence_features(best, n), aligned.gold.label != "ok", aligned.gold.label == "major",
-            len(aligned.gold.errors),
+            len(aligned.gold.errors), frozenset(flag_kind(f) for f in (*best.flags, *best.candidates)),
         ))
     return out
 
@@ -87,7 +120,7 @@ def _fit_heads(X: Any, samples: Sequence[Sample], c: float, seed: int) -> tuple[
 
 def choose_thresholds(
     p_error: Sequence[float], p_major: Sequence[float], samples: Sequence[Sample],
-    max_false_flag_rate: float, major_precision: float,
+    max_false_flag_rate: float, major_precision: float, preflagged: Sequence[bool] | None = None,
 ) -> tuple[float, float]:
     """Thresholds from out-of-fold probabilities.
 
@@ -106,7 +139,10 @@ def choose_thresholds(
     clean = [i for i, s in enumerate(samples) if not s.is_error]
     if not clean:
         raise CalibrationError("calibration needs clean (label 'ok') sentences to bound false flags")
-    already = sum(p_major[i] >= major_t for i in clean)
+    # strong evidence is shown whatever the thresholds: it spends the false-flag budget first
+    shown = preflagged or [False] * len(samples)
+    clean = [i for i in clean if not shown[i]]
+    already = sum(shown[i] for i, s in enumerate(samples) if not s.is_error) + sum(p_major[i] >= major_t for i in clean)
     budget = max_false_flag_rate * len(clean)
     flag_t = 1.0 + 1e-9
     for p in sorted({p_error[i] for i in clean if p_major[i] < major_t}, reverse=True):
@@ -195,7 +231,12 @@ def fit_calibration(
     mean, scale = _standardiser(X)
     err, maj, cnt = _fit_heads((X - mean) / scale, samples, c, seed)
     p_err, p_maj = _oof(samples, features, folds, c, seed)
-    flag_t, major_t = choose_thresholds(p_err, p_maj, samples, max_false_flag_rate, major_precision)
+    kinds = kind_stats(samples)
+    strong = [any(kinds[k].strong for k in s.kinds) for s in samples]
+    engine_rate = _engine_false_flag_rate(samples)
+    if engine_rate is not None:  # the engine's own false flags are the budget; weak evidence may add one point
+        max_false_flag_rate = min(max_false_flag_rate, engine_rate + ENGINE_EXTRA_FALSE_FLAGS)
+    flag_t, major_t = choose_thresholds(p_err, p_maj, samples, max_false_flag_rate, major_precision, strong)
     calibration = Calibration(
         name=name,
         features=tuple(features),
@@ -206,6 +247,7 @@ def fit_calibration(
         count_head=LinearHead(tuple(float(x) for x in cnt.coef_), float(cnt.intercept_), "log"),
         flag_threshold=flag_t,
         major_threshold=major_t,
+        kinds=kinds,
         provenance={
             "articles": len({s.article for s in samples}),
             "sentences": len(samples),

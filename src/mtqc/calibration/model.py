@@ -64,6 +64,21 @@ class SentencePrediction:
 
 
 @dataclass(frozen=True)
+class KindStats:
+    """How often one kind of flag (`features.flag_kind`) sat on a sentence editors corrected."""
+
+    flags: int  # annotated sentences it was raised on
+    in_error: int  # of those, sentences annotated erroneous
+    in_major: int  # ... and annotated major
+    precision: float  # estimated share of its sentences that are erroneous (with the prior, `fit.kind_stats`)
+    strong: bool  # precise enough to be shown whatever the sentence's probability
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"flags": self.flags, "in_error": self.in_error, "in_major": self.in_major,
+                "precision": _r(self.precision), "strong": self.strong}
+
+
+@dataclass(frozen=True)
 class Calibration:
     """A fitted calibration: feature standardisation, three heads, two thresholds, provenance."""
 
@@ -78,6 +93,9 @@ class Calibration:
     major_threshold: float  # p_major at or above which its flags are major
     provenance: Mapping[str, Any] = field(default_factory=dict)
     sha256: str = ""  # of the file as stored; set by `load_calibration`/`to_json`
+    # measured precision of each kind of flag (`features.flag_kind`); kinds never seen in the
+    # annotated data fall back to `apply.PRIOR_KINDS`
+    kinds: Mapping[str, KindStats] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -116,6 +134,7 @@ class Calibration:
                 "errors_count": self.count_head.to_dict(),
             },
             "thresholds": {"flag_p_error": _r(self.flag_threshold), "major_p_major": _r(self.major_threshold)},
+            "kinds": {k: v.to_dict() for k, v in sorted(self.kinds.items())},
             "provenance": dict(self.provenance),
         }
 
@@ -180,7 +199,25 @@ def calibration_from_json(text: str, source: str = "<calibration>") -> Calibrati
         major_threshold=major_t,
         provenance=provenance if isinstance(provenance := data.get("provenance"), dict) else {},
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        kinds=_kinds(data.get("kinds") or {}, source),
     )
+
+
+def _kinds(raw: Any, source: str) -> dict[str, KindStats]:
+    """The 'kinds' table (absent from files written before it existed: then empty)."""
+    if not isinstance(raw, dict):
+        raise CalibrationError(f"{source}: 'kinds' must map flag kinds to their counts")
+    out = {}
+    for kind, v in raw.items():
+        counts = [v.get(k) if isinstance(v, dict) else None for k in ("flags", "in_error", "in_major")]
+        precision = v.get("precision") if isinstance(v, dict) else None
+        if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) \
+                or not counts[0] >= counts[1] >= counts[2] or not isinstance(v.get("strong"), bool) \
+                or not isinstance(precision, (int, float)) or isinstance(precision, bool) or not 0 <= precision <= 1:
+            raise CalibrationError(f"{source}: kinds.{kind} needs flags >= in_error >= in_major >= 0, "
+                                   "a precision between 0 and 1, and 'strong'")
+        out[str(kind)] = KindStats(*counts, precision=float(precision), strong=v["strong"])  # type: ignore[arg-type]
+    return out
 
 
 def load_calibration(path: Path | None = None) -> Calibration:

@@ -42,7 +42,8 @@ class LlmMqmSignal(Signal):
     requires = ("annotations",)
     needs = ("llm_annotations",)
     flag_types = FLAG_TYPES  # any MQM category, mapped by `flag_type`
-    flags_pinned = True  # the user asked for the LLM's judgement: it is shown as given
+    # its flags are weighed as a kind of evidence like any other (`calibration.apply`): strong by
+    # prior, measured once a calibration is fitted with the engine
 
     def _message(self, error: MqmError) -> str:
         why = f": {error.explanation}" if error.explanation else ""
@@ -56,7 +57,10 @@ class LlmMqmSignal(Signal):
                 self.flag(flag_type(e.category), e.severity, e.span, self._message(e), e.correction)
                 for e in annotation.errors
             )
-            values = {"llm_mqm.errors": float(len(flags)),
+            judged = not annotation.malformed
+            values = {"llm_mqm.judged": float(judged),  # it read the sentence: "no error" is a judgement
+                      "llm_mqm.clean": float(judged and not flags),
+                      "llm_mqm.errors": float(len(flags)),
                       "llm_mqm.major_errors": float(sum(e.severity != "minor" for e in annotation.errors)),
                       "llm_mqm.dropped_spans": float(annotation.dropped),
                       "llm_mqm.unreadable": float(annotation.malformed)}
