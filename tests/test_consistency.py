@@ -5,6 +5,8 @@ pipeline does, and `_flags_by` says which one raised each flag.
 """
 from __future__ import annotations
 
+import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -14,17 +16,19 @@ from click.testing import CliRunner
 
 from mtqc.cli import main
 from mtqc.engines.base import Engine, TokenScores
-from mtqc.glossary import Glossary, parse_stanzas
+from mtqc.glossary import BUILTIN_GLOSSARY, Glossary, check_glossary_file, parse_stanzas
 from mtqc.ingest import segment
 from mtqc.signals import SIGNALS, ArticleContext, select_signals
 from collections import Counter
 
 from mtqc.signals.consistency import CONSISTENCY_SIGNALS, EntityPhrasesSignal, HeSheSignal
 from mtqc.signals.consistency.common import minority as _minority
+from mtqc.signals.consistency.entities import _compose, _demonym
 from mtqc.signals.consistency.names import one_char_variant as _one_char_variant
 
 from mtqc.engines.offline import OfflineEngine
 from mtqc.pipeline import build_context
+from mtqc.signals.terminology import TerminologySignal
 
 from .helpers import run_signal
 
@@ -324,3 +328,100 @@ def test_the_premodified_rendering_is_suggested_over_the_calqued_order_even_when
 def test_a_demonym_is_not_a_spelling_variant_of_its_place(place: str, demonym: str) -> None:
     assert not _one_char_variant(place, demonym) and not _one_char_variant(demonym, place)
     assert _flags(f"{demonym} farmers met in {place} on Monday. The {demonym} harvest was poor in {place}.") == []
+
+
+# --- a concept the glossary knows: its preferred term, not another rendering from the article ---------
+
+def _user_glossary(text: str) -> Glossary:
+    return Glossary(tuple(parse_stanzas(text, "user.glossary")), ("user.glossary",))
+
+
+# people who fled an invented state, rendered three ways: one premodified but with a wrong head,
+# two calqued head-first from the Indonesian order
+_FLED = ("Ruritanian fugitives crossed the river at night. The government urged its neighbour to stop returning them. "
+         "Aid groups raised the issue of the escape of Ruritania detained in border camps. "
+         "Ruritanian fugitives face prison if sent back. Lawyers said Ruritania's escape deserve protection. "
+         "A court heard the case of the escape of Ruritania on Monday.")
+_DEFECTOR = _user_glossary("id: pembelot\nen: defector\nwrong: Ruritanian fugitive\nseverity: major\n")
+
+
+def test_the_glossary_preferred_term_is_suggested_not_another_rendering_from_the_article() -> None:
+    # without a glossary the calques point to the premodified rendering, whatever its head
+    assert {s for _, s, _ in _flags_by(_FLED)} == {"Ruritanian fugitives"}
+    flagged = _flags_by(_FLED, _DEFECTOR)
+    assert {t for t, _, _ in flagged} == {"the escape of Ruritania", "Ruritania's escape"}
+    # the preferred head, premodified as the article names the group, plural for a group of people
+    assert {s for _, s, _ in flagged} == {"Ruritanian defectors"}
+    # the known wrong rendering is the terminology signal's, with the same replacement
+    article = segment(_FLED)
+    terms = [(seg.text[f.span[0]:f.span[1]], f.suggestion) for seg, flags in
+             zip(article.scored_segments, run_signal(TerminologySignal(), _FLED, _DEFECTOR)) for f in flags]
+    assert terms == [("Ruritanian fugitives", "Ruritanian defectors")] * 2
+
+
+def test_accepting_a_suggestion_reads_correctly_in_its_sentence() -> None:
+    article = segment(_FLED)
+    fixed = []
+    for cls in (EntityPhrasesSignal, TerminologySignal):
+        for seg, flags in zip(article.scored_segments, run_signal(cls(), _FLED, _DEFECTOR)):
+            for f in flags:
+                fixed.append(seg.text[:f.span[0]] + (f.suggestion or "") + seg.text[f.span[1]:])
+    assert "Aid groups raised the issue of Ruritanian defectors detained in border camps." in fixed
+    assert "Lawyers said Ruritanian defectors deserve protection." in fixed
+    assert "Ruritanian defectors crossed the river at night." in fixed
+    assert not [s for s in fixed if re.search(r"\b(\w+) \1\b", s, re.IGNORECASE)]  # no "the the", "defectors defectors"
+
+
+def test_a_rendering_in_the_glossary_wins_over_the_article_majority_in_the_number_each_needs() -> None:
+    text = ("Ruritanian deserters crossed the river at night. Ruritanian defectors said the guards fired. "
+            "Officials counted Ruritanian deserters in three camps. A Ruritanian deserter told reporters he was beaten. "
+            "Ruritanian defectors asked for asylum.")
+    # without a glossary the minority is flagged, pointing to the majority
+    assert {(t, s) for t, s in _flags(text)} == {("Ruritanian defectors", "Ruritanian deserters")}
+    found = _flags(text, _user_glossary("id: pembelot\nen: defector\n"))
+    assert sorted(set(found)) == [("Ruritanian deserter", "Ruritanian defector"), ("Ruritanian deserters", "Ruritanian defectors")]
+
+
+def test_a_one_word_accepted_term_does_not_pull_in_its_concept() -> None:
+    # "fugitive" is also a wanted person: a concept that merely accepts the word says nothing about this group
+    wanted = _user_glossary("id: DPO\nen: wanted list\naccept: fugitive; wanted person\n")
+    assert {s for _, s in _flags(_FLED, wanted)} == {"Ruritanian fugitives"}
+
+
+@pytest.mark.parametrize(("span", "plural", "expected"), [
+    ("the escape of Ruritania", True, "Ruritanian defectors"),
+    ("The escape of Ruritania", True, "Ruritanian defectors"),
+    ("the defector of Ruritania", False, "the Ruritanian defector"),
+    ("Ruritania's escape", True, "Ruritanian defectors"),
+])
+def test_a_composed_suggestion_replaces_its_span_exactly(span: str, plural: bool, expected: str) -> None:
+    assert _compose("defector", "Ruritanian", "Ruritania", plural, span) == expected
+    # a preferred term that already says whose is not premodified again
+    assert _compose("Ruritanian defector", "Ruritanian", "Ruritania", plural, span).count("Ruritanian") == 1
+
+
+@pytest.mark.parametrize(("entity", "text", "expected"), [
+    ("Ruritania", "Ruritanian officials said so.", "Ruritanian"),
+    ("Ruritania", "Officials of Ruritania said so.", None),  # the article never makes an adjective of it
+    ("Papua", "The Papuan governor said so.", "Papuan"),
+    ("Aceh", "Aceh officials said so.", None),
+])
+def test_a_demonym_is_used_only_where_the_article_writes_it(entity: str, text: str, expected: str | None) -> None:
+    assert _demonym(entity, [text]) == expected
+
+
+def test_a_name_spelling_the_glossary_gives_wins_however_rare() -> None:
+    text = ("Head of the agency Yusuf Hendartto said the dam was safe. Hendartto added that repairs start soon. "
+            "According to Hendarto, the budget is ready.")
+    assert _flags(text) == [("Hendarto", "Hendartto")]
+    # the glossary's spelling is not flagged; the misspelling it lists is the terminology signal's alone
+    names = _user_glossary("en: Hendarto\nwrong: Hendartto\n")
+    assert _flags(text, names) == []
+    assert [[f.suggestion for f in flags] for flags in run_signal(TerminologySignal(), text, names)] == [["Hendarto"], ["Hendarto"], []]
+
+
+def test_the_shipped_glossary_passes_glossary_check() -> None:
+    shipped = Path(str(resources.files("mtqc") / "data" / f"{BUILTIN_GLOSSARY}.glossary"))
+    assert check_glossary_file(shipped) == []
+    result = CliRunner().invoke(main, ["glossary", "check", str(shipped)])
+    assert result.exit_code == 0 and "ok," in result.stdout

@@ -5,8 +5,10 @@ import re
 from abc import abstractmethod
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
+from ...glossary import Concept, Glossary
+from ...glossary.matcher import term_key
 from ...results import Flag
 from ..base import ArticleContext, Signal, SignalOutput
 
@@ -49,6 +51,103 @@ def drop_overlaps(mentions: list[Mention]) -> list[Mention]:
             continue
         kept.append(m)
     return kept
+
+
+# plurals that do not end in -s
+_IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "children": "child"}
+_IRREGULAR_SINGULARS = {v: k for k, v in _IRREGULAR_PLURALS.items()}
+_SAME_BOTH = frozenset({"news", "series", "species", "police", "media"})  # one form for both numbers
+
+
+def noun_lemma(word: str) -> str:
+    """A noun's singular, lowercased, by English spelling rules ("agencies" -> "agency")."""
+    w = word.lower()
+    if w in _SAME_BOTH:
+        return w
+    if w in _IRREGULAR_PLURALS:
+        return _IRREGULAR_PLURALS[w]
+    if w.endswith("men") and len(w) > 4:  # fishermen, chairmen
+        return w[:-3] + "man"
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if re.search(r"(?:ss|x|z|ch|sh)es$", w):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        return w[:-1]
+    return w
+
+
+def is_plural(word: str) -> bool:
+    return noun_lemma(word) != word.lower()
+
+
+def pluralise(phrase: str) -> str:
+    """`phrase` with its last word made plural; a name, an of-phrase or an already plural word is kept."""
+    words = phrase.split(" ")
+    last = words[-1]
+    if (not last.isalpha() or last[0].isupper() or " of " in phrase or is_plural(last)
+            or last.lower() in _SAME_BOTH):
+        return phrase  # "Bank Indonesia", "House of Representatives", "netizens"
+    low = last.lower()
+    if low in _IRREGULAR_SINGULARS:
+        last = _IRREGULAR_SINGULARS[low]
+    elif low.endswith("man"):
+        last = last[:-3] + "men"
+    elif re.search(r"[^aeiou]y$", low):
+        last = last[:-1] + "ies"
+    elif re.search(r"(?:s|x|z|ch|sh)$", low):
+        last += "es"
+    else:
+        last += "s"
+    return " ".join([*words[:-1], last])
+
+
+def form_key(phrase: str) -> str:
+    """A rendering as glossary forms are compared: no leading "the" or possessive, case-folded,
+    the last word singular ("the North Korean escapees'" and "North Korean escapee" agree)."""
+    words = term_key(re.sub(r"['\u2019]s?$", "", phrase)).split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return " ".join([*words[:-1], noun_lemma(words[-1])]) if words else ""
+
+
+# the glossaries whose English forms are indexed, most recent last: a checker keeps one glossary
+# for every article, and a big user glossary is slow to index
+_FORM_INDEXES: list[tuple[Glossary, dict[str, list[tuple[Concept, str, str]]]]] = []
+
+
+def english_forms(glossary: Glossary) -> Mapping[str, list[tuple[Concept, str, str]]]:
+    """Each English form a glossary names, by `form_key`: (concept, "preferred" | "accepted" |
+    "wrong", the term as written), in the glossary's order (a user's concepts come first)."""
+    for known, built in _FORM_INDEXES:
+        if known is glossary:
+            return built
+    index: dict[str, list[tuple[Concept, str, str]]] = {}
+    for concept in glossary.concepts:
+        for kind, terms in (("preferred", (concept.preferred,)), ("accepted", concept.accepted), ("wrong", concept.wrong)):
+            for term in terms:
+                index.setdefault(form_key(term), []).append((concept, kind, term))
+    _FORM_INDEXES.append((glossary, index))
+    del _FORM_INDEXES[:-4]
+    return index
+
+
+def glossary_choice(glossary: Glossary, forms: Iterable[str]) -> str | None:
+    """The one form among `forms` that the glossary gives as a preferred or accepted English term
+    (a spelling of a name it lists, say), written exactly so or else alike but for case, spacing
+    and number; None where none or several are."""
+    index = english_forms(glossary)
+    candidates = list(forms)
+    good = {f: [t for _, kind, t in index.get(form_key(f), ()) if kind != "wrong"] for f in candidates}
+    for chosen in ([f for f in candidates if f in good[f]], [f for f in candidates if good[f]]):
+        if chosen:
+            return chosen[0] if len(chosen) == 1 else None
+    return None
+
+
+def is_glossary_wrong(glossary: Glossary, text: str) -> bool:
+    """True when the glossary lists `text` as a wrong rendering: the terminology signal flags it."""
+    return any(m.kind == "wrong" for m in glossary.find(text))
 
 
 class ConsistencyMechanism(Signal):

@@ -8,7 +8,15 @@ from difflib import SequenceMatcher
 from ...ingest.lexicon import zipf_en, zipf_id
 from ...results import Flag
 from ..base import ArticleContext
-from .common import ConsistencyMechanism, Mention, mentions_of, minority, squash
+from .common import (
+    ConsistencyMechanism,
+    Mention,
+    glossary_choice,
+    is_glossary_wrong,
+    mentions_of,
+    minority,
+    squash,
+)
 
 _NAME_TOKEN = re.compile(r"\b[A-Z][a-z]+(?:-[a-z]+)?\b")
 
@@ -48,9 +56,11 @@ class NameVariantsSignal(ConsistencyMechanism):
                 counts = Counter({a: len(mentions[a]), b: len(mentions[b])})
                 # a tie goes against the spelling that is rarer in both languages: likely the typo
                 rarer = sorted((a, b), key=lambda w: zipf_id(w.lower()) + zipf_en(w.lower()))
-                for variant in minority(counts, rarer):
-                    if variant in done:
-                        continue
+                # a spelling the glossary gives is right however rare in the article
+                chosen = glossary_choice(ctx.glossary, (a, b))
+                for variant in ([b if chosen == a else a] if chosen else minority(counts, rarer)):
+                    if variant in done or is_glossary_wrong(ctx.glossary, variant):
+                        continue  # a spelling the glossary lists as wrong: the terminology signal flags it
                     done.add(variant)
                     other = b if variant == a else a
                     out += self._flag_all(

@@ -7,7 +7,14 @@ from collections import Counter, defaultdict
 from ...ingest.lexicon import zipf_en
 from ...results import Flag
 from ..base import ArticleContext
-from .common import ConsistencyMechanism, Mention, minority, squash
+from .common import (
+    ConsistencyMechanism,
+    Mention,
+    glossary_choice,
+    is_glossary_wrong,
+    minority,
+    squash,
+)
 
 # a capitalised word, also CamelCase or hyphenated ("Tirtamulya", "TirtaMulya", "Tirta-Mulya")
 _CAP_WORD = re.compile(r"\b[A-Z][a-z]+(?:-?[A-Z]?[a-z]+)*\b")
@@ -46,9 +53,13 @@ class SplitNamesSignal(ConsistencyMechanism):
             counts = Counter({f: len(ms) for f, ms in by_form.items()})
             # a tie goes against the spelling the article used later: the first one introduced the name
             latest_first = sorted(by_form, key=lambda f: min((m.sentence, m.start) for m in by_form[f]), reverse=True)
-            to_flag = minority(counts, latest_first)
+            # a form the glossary gives is right however rare in the article
+            chosen = glossary_choice(ctx.glossary, by_form)
+            to_flag = [f for f in by_form if f != chosen] if chosen else minority(counts, latest_first)
             usual = next(f for f in latest_first if f not in to_flag)
             for variant in to_flag:
+                if is_glossary_wrong(ctx.glossary, variant):
+                    continue  # a form the glossary lists as wrong: the terminology signal flags it
                 out += self._flag_all(
                     by_form[variant],
                     f"'{variant}' is written '{usual}' elsewhere in this article ({counts[usual]}x): one name, two spellings.",
