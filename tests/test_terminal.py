@@ -74,9 +74,11 @@ def test_weak_picks_of_one_kind_share_a_line_and_every_flag_keeps_its_probabilit
                            word_count=16, score_method="expected-penalty")
     console = Console(record=True, width=500, color_system=None)
     print_summary(report, console)
-    lines = [line for line in console.export_text().splitlines() if "fluency" in line or "terminology" in line]
-    fluency = [line for line in lines if "major fluency" in line]
+    printed = console.export_text()
+    lines = [line for line in printed.splitlines() if "fluency" in line or "terminology" in line]
+    fluency = [line for line in lines if "likely wrong meaning · fluency" in line]
     assert len(fluency) == 1  # six weak picks on one line, not six lines
-    assert "P(major)=0.41 P(error)=0.90" in fluency[0] and "'council the'" in fluency[0] and "(+2 more)" in fluency[0]
+    assert "(P(major) 0.41, P(error) 0.90)" in fluency[0] and "'council the'" in fluency[0] and "(+2 more)" in fluency[0]
     assert "'members many'" not in fluency[0]
-    assert any("minor terminology P(error)=0.90 'council' → city council" in line for line in lines)
+    assert any("check wording · terminology (P(error) 0.90) 'council' → city council" in line for line in lines)
+    assert "sentences: 1 likely wrong meaning (of 1)" in printed  # sentences counted, in words

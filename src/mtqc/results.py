@@ -9,6 +9,9 @@ FlagType = Literal[
     "terminology", "mistranslation", "fluency", "untranslated", "consistency", "meaning", "other"
 ]
 SEVERITIES: tuple[Severity, ...] = ("minor", "major", "critical")
+# what each severity tells an editor, in the words reports use (major only at P(major) >= 0.5)
+SEVERITY_WORDS: dict[str, str] = {"critical": "wrong or untranslated", "major": "likely wrong meaning",
+                                  "minor": "check wording"}
 FLAG_TYPES: tuple[FlagType, ...] = (
     "terminology", "mistranslation", "fluency", "untranslated", "consistency", "meaning", "other"
 )
@@ -81,6 +84,12 @@ class SentenceResult:
     # the article text between the previous segment (or the article's start) and this one, as
     # read: the line breaks and spacing that the corrected text keeps (None in older reports)
     text_before: str | None = None
+
+    @property
+    def risk(self) -> tuple[int, float, float]:
+        """Sort key, riskiest first when reversed: worst shown severity, then P(major), then P(error)."""
+        worst = max((SEVERITIES.index(f.severity) + 1 for f in self.flags), default=0)
+        return worst, self.p_major or 0.0, self.p_error or 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -190,6 +199,14 @@ class ArticleReport:
     def flags(self) -> list[Flag]:
         return [f for s in self.sentences for f in s.flags]
 
+    def sentence_counts(self) -> dict[str, int]:
+        """Sentences by the worst severity they show (an editor reads sentences, not flags)."""
+        out = {s: 0 for s in SEVERITIES}
+        for sentence in self.sentences:
+            if sentence.flags:
+                out[max((f.severity for f in sentence.flags), key=SEVERITIES.index)] += 1
+        return out
+
     def counts(self) -> dict[str, dict[str, int]]:
         by_type: dict[str, int] = {}
         by_severity: dict[str, int] = {s: 0 for s in SEVERITIES}
@@ -211,6 +228,7 @@ class ArticleReport:
             "metadata": dict(self.metadata),
             "skipped": list(self.skipped),
             "counts": self.counts(),
+            "sentence_counts": self.sentence_counts(),
             "usage": dict(self.usage),
             "sentences": [s.to_dict() for s in self.sentences],
             "suppressed": [{"sentence": i, **f.to_dict()} for i, f in self.suppressed],

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ..fs import write_atomic
-from ..results import ArticleReport, Flag, SentenceResult
+from ..results import SEVERITY_WORDS, ArticleReport, Flag, SentenceResult
 from .index import Tally, build_index_view
 
 
@@ -126,11 +126,8 @@ def report_page_data(report: ArticleReport, report_id: str | None = None) -> dic
 
 
 def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
-    """The flagged sentences with the largest MQM penalty, for the editor to start with."""
-    from ..scoring import SEVERITY_WEIGHTS
-
-    flagged = [s for s in report.sentences if s.flags]
-    return sorted(flagged, key=lambda s: -((s.p_major or 0.0) * 10 + sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags)))[:n]
+    """The riskiest flagged sentences (`SentenceResult.risk`), for the editor to start with."""
+    return sorted((s for s in report.sentences if s.flags), key=lambda s: s.risk, reverse=True)[:n]
 
 
 def render_html(report: ArticleReport, report_id: str | None = None) -> str:
@@ -145,7 +142,8 @@ def render_html(report: ArticleReport, report_id: str | None = None) -> str:
     values = {k: sorted({getattr(f, k) for f in flags}) for k in ("type", "severity", "signal")}
     values["severity"] = [s for s in ("minor", "major", "critical") if s in values["severity"]]
     return _environment().get_template("report.html.j2").render(
-        report=report, counts=report.counts(), worst=worst_sentences(report), report_id=report_id,
+        report=report, counts=report.counts(), sentence_counts=report.sentence_counts(), words=SEVERITY_WORDS,
+        worst=worst_sentences(report), report_id=report_id,
         csp=Markup(content_security_policy(script)), script=Markup(script), data_json=json_for_script(data),
         nflags=len(flags), filter_values=values, has_probability=any(f.probability is not None for f in flags),
         review_name=data["review_name"],

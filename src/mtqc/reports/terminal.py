@@ -12,18 +12,12 @@ from rich.text import Text
 
 from typing import TYPE_CHECKING
 
-from ..results import ArticleReport, SentenceResult
-from ..scoring import SEVERITY_WEIGHTS
+from ..results import SEVERITY_WORDS, ArticleReport, SentenceResult
 
 if TYPE_CHECKING:
     from ..calibration.evaluate import Bootstrap, EvalResult
 
 _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
-
-
-def _sentence_penalty(s: SentenceResult) -> float:
-    # calibrated reports rank by the expected penalty's major part, then by flag weights
-    return (s.p_major or 0.0) * 10 + sum(SEVERITY_WEIGHTS[f.severity] for f in s.flags)
 
 
 def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) -> None:
@@ -32,18 +26,21 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
     console.print(Text(report.source, style="bold"))
     how = "calibrated" if report.score_method == "expected-penalty" else "uncalibrated flag count"
     console.print(Text(f"  score {report.score:.1f}/100 ({how})  ·  engine {report.engine}  ·  {report.word_count} words"))
-    line = Text("  flags: ")
-    for i, (severity, n) in enumerate(counts["by_severity"].items()):
-        line.append("  " if i else "")
-        line.append(f"{severity} {n}", style=_STYLE[severity])
+    line = Text("  sentences: ")
+    shown = [(severity, n) for severity, n in reversed(list(report.sentence_counts().items())) if n]
+    for i, (severity, n) in enumerate(shown):
+        line.append(", " if i else "")
+        line.append(f"{n} {SEVERITY_WORDS[severity]}", style=_STYLE[severity])
+    checked = sum(1 for s in report.sentences if s.scored)
+    line.append(f"{'' if shown else 'none flagged'} (of {checked})")
     types = ", ".join(f"{k} {v}" for k, v in sorted(counts["by_type"].items())) or "none"
-    line.append(f"  ·  {types}")
+    line.append(f"  ·  {sum(counts['by_severity'].values())} flags: {types}")
     console.print(line)
     for note in report.skipped:
         console.print(Text.assemble("  ", ("note:", "cyan"), " ", note))
     if report.usage.get("llm"):
         console.print(f"  {llm_usage_line(report.usage['llm'])}", markup=False)
-    flagged = sorted((s for s in report.sentences if s.flags), key=_sentence_penalty, reverse=True)[:worst]
+    flagged = sorted((s for s in report.sentences if s.flags), key=lambda s: s.risk, reverse=True)[:worst]
     if not flagged:
         console.print(Text("  no sentence flagged"))
         return
@@ -84,11 +81,13 @@ def _flag_lines(s: SentenceResult) -> list[Text]:
 
 
 def _flag_head(severity: str, type_: str, probability: float | None, p_error: float | None) -> Text:
-    text = Text(f"{severity} {type_}", style=_STYLE[severity])
-    if probability is not None:  # the flag's own probability: P(major) for a major flag, else P(error)
-        text.append(f" P({'major' if severity != 'minor' else 'error'})={probability:.2f}")
+    text = Text(SEVERITY_WORDS[severity], style=_STYLE[severity])
+    text.append(f" · {type_}")
+    if probability is not None:  # the numbers behind the words, one step back
+        numbers = f"P({'major' if severity != 'minor' else 'error'}) {probability:.2f}"
         if severity != "minor" and p_error is not None:
-            text.append(f" P(error)={p_error:.2f}")
+            numbers += f", P(error) {p_error:.2f}"
+        text.append(f" ({numbers})", style="dim")
     return text
 
 
