@@ -530,3 +530,23 @@ def test_bad_calibration_and_gold_inputs_exit_2_in_one_line(gold_dir: Path, tmp_
     assert res.exit_code == 2 and "annotated inputs" in res.output
     res = runner.invoke(main, ["check", str(gold_dir / "art-0.txt"), "--calibration", str(bad), "--no-calibration"])
     assert res.exit_code == 2
+
+
+@pytest.mark.parametrize("kinds", [
+    {"x:y:minor": {"flags": 2, "in_error": 3, "in_major": 0, "precision": 0.5, "strong": False}},  # more hits than flags
+    {"x:y:minor": {"flags": 2, "in_error": 1, "in_major": 0, "precision": 1.5, "strong": False}},
+    {"x:y:minor": {"flags": 2, "in_error": 1, "in_major": 0, "precision": 0.5, "strong": "yes"}},
+    {"x:y:minor": [2, 1, 0]},
+    ["x:y:minor"],
+])
+def test_a_damaged_kinds_table_is_refused_in_one_line(kinds: object) -> None:
+    data = json.loads(load_calibration().to_json())
+    data["kinds"] = kinds
+    with pytest.raises(CalibrationError, match="kinds"):
+        calibration_from_json(json.dumps(data), "bad.json")
+
+
+def test_the_kinds_table_survives_the_file_format() -> None:
+    shipped = load_calibration()
+    again = calibration_from_json(shipped.to_json(), "again.json")
+    assert again.kinds == shipped.kinds and any(k.strong for k in shipped.kinds.values())

@@ -201,7 +201,7 @@ class ArticleReport:
 
     def sentence_counts(self) -> dict[str, int]:
         """Sentences by the worst severity they show (an editor reads sentences, not flags)."""
-        out = {s: 0 for s in SEVERITIES}
+        out: dict[str, int] = {s: 0 for s in SEVERITIES}
         for sentence in self.sentences:
             if sentence.flags:
                 out[max((f.severity for f in sentence.flags), key=SEVERITIES.index)] += 1

@@ -158,7 +158,7 @@ def _sentence_flag(s: SentenceResult, p_error: float, p_major: float, major: boo
     where = (f" The least likely word pair is '{s.text[located.span[0]:located.span[1]]}'."
              if located and located.span else "")
     return Flag(
-        "mistranslation" if major else "fluency", "major" if major else "minor",  # type: ignore[arg-type]
+        "mistranslation" if major else "fluency", "major" if major else "minor",
         located.span if located else None,
         f"Likely wrong meaning: read this sentence against what it must say (probability of a major error "
         f"{p_major:.0%})." + where if major else

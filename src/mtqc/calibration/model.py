@@ -209,14 +209,15 @@ def _kinds(raw: Any, source: str) -> dict[str, KindStats]:
         raise CalibrationError(f"{source}: 'kinds' must map flag kinds to their counts")
     out = {}
     for kind, v in raw.items():
-        counts = [v.get(k) if isinstance(v, dict) else None for k in ("flags", "in_error", "in_major")]
-        precision = v.get("precision") if isinstance(v, dict) else None
-        if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) \
-                or not counts[0] >= counts[1] >= counts[2] or not isinstance(v.get("strong"), bool) \
+        entry: dict[str, Any] = v if isinstance(v, dict) else {}
+        counts = [entry.get(k) for k in ("flags", "in_error", "in_major")]
+        precision, strong = entry.get("precision"), entry.get("strong")
+        whole = [c for c in counts if isinstance(c, int) and not isinstance(c, bool) and c >= 0]
+        if len(whole) != 3 or not whole[0] >= whole[1] >= whole[2] or not isinstance(strong, bool) \
                 or not isinstance(precision, (int, float)) or isinstance(precision, bool) or not 0 <= precision <= 1:
             raise CalibrationError(f"{source}: kinds.{kind} needs flags >= in_error >= in_major >= 0, "
                                    "a precision between 0 and 1, and 'strong'")
-        out[str(kind)] = KindStats(*counts, precision=float(precision), strong=v["strong"])  # type: ignore[arg-type]
+        out[str(kind)] = KindStats(whole[0], whole[1], whole[2], float(precision), strong)
     return out
 
 
