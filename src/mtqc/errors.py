@@ -25,6 +25,11 @@ class LlmError(EngineError):
     """
 
 
+class TransientEngineError(EngineError):
+    """An engine failed for a reason that may pass (a server error, a rate limit, a timeout, a
+    spent time budget): the article was not judged, and a later run should try it again."""
+
+
 class ModelNotFoundError(EngineError):
     """A model is neither in the models directory, nor in the HF cache, nor downloadable."""
 
