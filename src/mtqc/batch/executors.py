@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, Sequence
 
-from ..errors import ExecutorError, MtqcError, UsageError
+from ..errors import ExecutorError, MtqcError, TransientEngineError, UsageError
 from ..fs import write_files
-from .records import INPUT, INTERNAL, WRITE, ArticleRecord, rounded
+from .records import ENGINE, INPUT, INTERNAL, WRITE, ArticleRecord, rounded
 
 if TYPE_CHECKING:
     from ..pipeline import Checker, CheckerConfig
@@ -73,6 +73,11 @@ def _internal(job: Job, exc: BaseException, *, score: float | None = None,
         f"{job.path}: internal error: {type(exc).__name__}: {exc}", INTERNAL, trace)
 
 
+def _naming(job: Job, message: str) -> str:
+    """`message` beginning with the article's path (the `failed:` lines at the end of a run name the article)."""
+    return message if message.startswith(job.path) else f"{job.path}: {message}"
+
+
 def _check(checker: Checker, job: Job) -> Any:
     if job.file is not None:
         return checker.check_file(Path(job.file))
@@ -90,6 +95,8 @@ def render_job(checker: Checker, job: Job) -> tuple[ArticleRecord, ReportPair | 
     try:
         report = _check(checker, job)
         score, by_severity = rounded(report.score), report.counts()["by_severity"]
+    except TransientEngineError as exc:  # may pass: not final like an unreadable article, the next run retries it
+        return job.record.failed_as(_naming(job, f"engine failed, try again later: {exc}"), ENGINE), None
     except MtqcError as exc:
         return job.record.failed_as(str(exc), INPUT), None
     except Exception as exc:  # a bug in one article must not cost the others their reports

@@ -8,8 +8,10 @@ from typing import Any, Mapping
 from .sources import Unit
 
 # error_kind of a failed article: it could not be checked, its reports could not be written,
-# mtqc itself failed (a bug), or the batch was interrupted before reaching it
-INPUT, WRITE, INTERNAL, INTERRUPTED = "input", "write", "internal", "interrupted"
+# mtqc itself failed (a bug), the batch was interrupted before reaching it, or the engine failed
+# for a reason that may pass (a server error, a rate limit, a timeout: TransientEngineError).
+# Only INPUT is final for an unchanged article; every other kind is checked again by the next run.
+INPUT, WRITE, INTERNAL, INTERRUPTED, ENGINE = "input", "write", "internal", "interrupted", "engine"
 
 # the record's own JSON keys, in the order they are written; any other key is an extra (`extras`)
 _KEYS = ("path", "relative", "score", "json", "html", "report_id", "by_severity", "error", "error_kind", "traceback",
@@ -38,7 +40,7 @@ class ArticleRecord:
     report_id: str | None = None  # carried by both reports of the pair
     by_severity: Mapping[str, int] = field(default_factory=dict)
     error: str | None = None
-    error_kind: str | None = None  # INPUT | WRITE | INTERNAL | INTERRUPTED
+    error_kind: str | None = None  # INPUT | WRITE | INTERNAL | INTERRUPTED | ENGINE
     traceback: str | None = None  # of an internal error, under --debug
     content_sha256: str | None = None  # of the article as stored (file bytes, JSONL line); None: unreadable
     signature_sha256: str | None = None  # of the checker's signature; None with no content hash
