@@ -347,3 +347,51 @@ def test_no_signal_calls_a_model_itself() -> None:
                 assert not (node.module or "").endswith("embeddings"), f"{path.name} imports {node.module}"
                 loaders = {a.name for a in node.names} & {"compute_model_outputs", "load_lm", "CausalLM", "select_engine"}
                 assert not loaders, f"{path.name} imports {loaders}"
+
+
+# --- a suggestion replaces exactly its span: no doubled article ----------------------------------
+
+
+def test_glossary_forms_suggestion_does_not_double_the_article() -> None:
+    from mtqc.glossary import builtin_glossary
+    from mtqc.ingest import segment
+    from mtqc.signals.consistency.glossary_forms import GlossaryFormsSignal
+
+    text = ("Police closed the road on Monday.\n\nThe media gathered at the gate before dawn.\n\n"
+            "The media were told to wait outside.\n\nSpeaking to the awak media, the chief said the road would reopen.\n")
+    article = segment(text)
+    found = [(seg.text, f) for seg, flags in zip(article.scored_segments, run_signal(GlossaryFormsSignal(), text,
+                                                                                         builtin_glossary()))
+             for f in flags]
+    assert len(found) == 1
+    sentence, flag = found[0]
+    assert flag.span is not None and flag.suggestion is not None
+    start, end = flag.span
+    assert sentence[start:end] == "awak media"
+    accepted = sentence[:start] + flag.suggestion + sentence[end:]
+    assert accepted == "Speaking to the media, the chief said the road would reopen."
+
+
+@pytest.mark.parametrize(("suggestion", "sentence", "span", "expected"), [
+    ("The media", "Speaking to the awak media today.", "awak media", "media"),
+    ("The media", "Speaking to awak media today.", "awak media", "the media"),
+    ("The media", "Awak media waited.", "Awak media", "The media"),
+    ("the media", "\u201cAwak media waited.", "Awak media", "The media"),
+    ("The media", "They told the awak media.", "the awak media", "the media"),
+    ("The Hague", "Talks in Den Haag resumed.", "Den Haag", "The Hague"),
+    ("The Hague", "Talks in the Den Haag office resumed.", "Den Haag", "Hague"),
+    ("reporters", "Speaking to the awak media today.", "awak media", "reporters"),
+    ("The", "Speaking to the awak media today.", "awak media", "The"),
+])
+def test_fit_to_span(suggestion: str, sentence: str, span: str, expected: str) -> None:
+    from mtqc.signals.consistency.common import fit_to_span
+
+    start = sentence.index(span)
+    assert fit_to_span(suggestion, sentence, start, start + len(span)) == expected
+
+
+def test_terminology_suggestion_with_an_article_is_not_doubled() -> None:
+    glossary = Glossary(tuple(parse_stanzas("wrong: media crew\nen: the press\n", "t")))
+    text = "Officials spoke to the media crew on Monday.\n"
+    flags = [f for sentence in run_signal(TerminologySignal(), text, glossary) for f in sentence]
+    assert [f.suggestion for f in flags] == ["press"]

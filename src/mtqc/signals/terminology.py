@@ -7,7 +7,7 @@ from typing import Any
 
 from ..glossary import Concept, find_term
 from .base import ArticleContext, Signal, SignalOutput
-from .consistency.common import is_plural, pluralise
+from .consistency.common import fit_to_span, is_plural, pluralise
 
 # words that may follow a capitalised run inside a name ("Ministry of Religion"): no premodifier ends there
 _FUNCTION_WORDS = frozenset({"of", "and", "the", "for", "in", "on", "to", "a", "an", "at", "by", "with", "from"})
@@ -77,7 +77,8 @@ class TerminologySignal(Signal):
                     flags.append(self.flag(
                         "terminology", concept.severity, (match.start, match.end),
                         f"'{found}' is a known mistranslation; news English says '{concept.preferred}'.{note}",
-                        replacement(found, concept, opens_sentence=not _OPENING.sub("", sentence.text[:match.start])),
+                        fit_to_span(replacement(found, concept, opens_sentence=not _OPENING.sub("", sentence.text[:match.start])),
+                                    sentence.text, match.start, match.end),
                         pinned=concept.layer == "user",
                     ))
                     flags[-1] = replace(flags[-1], glossary_entry=glossary_entry(concept, match.kind))
@@ -86,7 +87,8 @@ class TerminologySignal(Signal):
                     flags.append(self.flag(
                         "untranslated", concept.severity, (match.start, match.end),
                         f"'{found}' is Indonesian; English readers need '{concept.preferred}'.{note}",
-                        f"{concept.preferred} ({found})" if found.isupper() else concept.preferred,
+                        fit_to_span(f"{concept.preferred} ({found})" if found.isupper() else concept.preferred,
+                                    sentence.text, match.start, match.end),
                         pinned=concept.layer == "user",
                     ))
                     flags[-1] = replace(flags[-1], glossary_entry=glossary_entry(concept, match.kind))

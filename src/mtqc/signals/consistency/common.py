@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from abc import abstractmethod
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
 from ...glossary import Concept, Glossary
@@ -150,6 +150,39 @@ def is_glossary_wrong(glossary: Glossary, text: str) -> bool:
     return any(m.kind == "wrong" for m in glossary.find(text))
 
 
+_LEADING_ARTICLE = re.compile(r"the\s+", re.IGNORECASE)
+_ARTICLE_BEFORE = re.compile(r"(?:^|[^\w'\u2019-])(?:the|a|an)\s+$", re.IGNORECASE)
+_OPENS = re.compile(r"[\s\"'\u201c\u2018(\[-]*")
+
+
+def fit_to_span(suggestion: str, sentence: str, start: int, end: int) -> str:
+    """`suggestion` rewritten to replace exactly `sentence[start:end]`, whatever article stands around it.
+
+    A suggestion that opens with "the" ("The media") would double it where the sentence
+    already has one just before the span ("to the awak media" -> "to the The media"): the
+    article is dropped there. Elsewhere the article is kept, as the span writes it where the
+    span has one, else capitalised where the span opens the sentence and lowercase before a
+    common noun (a name's "The Hague" stays as written).
+    """
+    lead = _LEADING_ARTICLE.match(suggestion)
+    if lead is None or lead.end() >= len(suggestion):
+        return suggestion
+    rest = suggestion[lead.end():]
+    span = sentence[start:end]
+    own = _LEADING_ARTICLE.match(span)
+    if own is not None:  # the span carries its own article: keep it as written there
+        return span[:own.end()] + rest
+    if _ARTICLE_BEFORE.search(sentence[:start]):
+        return rest
+    article = suggestion[:lead.end()]
+    opens = _OPENS.fullmatch(sentence[:start]) is not None
+    if opens:
+        article = article[:1].upper() + article[1:]
+    elif rest[:1].islower():  # a common noun phrase; a name's "The" ("The Hague") stays as written
+        article = article.lower()
+    return article + rest
+
+
 class ConsistencyMechanism(Signal):
     """One way of finding a thing rendered two ways in one article; flags the minority rendering(s).
 
@@ -164,6 +197,8 @@ class ConsistencyMechanism(Signal):
         texts = [s.text for s in ctx.sentences]
         flags: list[list[Flag]] = [[] for _ in texts]
         for index, flag in self._find(ctx, texts):
+            if flag.suggestion and flag.span:  # a suggestion replaces exactly its span
+                flag = replace(flag, suggestion=fit_to_span(flag.suggestion, texts[index], *flag.span))
             flags[index].append(flag)
         return [SignalOutput({f"{self.name}.count": float(len(f))}, tuple(f)) for f in flags]
 
