@@ -74,3 +74,69 @@ def test_a_transient_engine_failure_is_recorded_as_engine_and_retried_by_the_nex
     assert summary["run"]["checked_now"] == 1 and summary["run"]["unchanged"] == 2
     record = _by_relative(out)["story01.txt"]
     assert record["error"] is None and record["error_kind"] is None and (out / record["json"]).is_file()
+
+
+# ------------------------------------------------------------------ 2. kill -9 of the driver
+
+
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is `pid` (from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"  # a zombie has exited, only not yet reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_kill_9_of_a_parallel_batch_leaves_no_worker_process(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import mtqc
+
+    src, out = _folder(tmp_path / "in", 60), tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(mtqc.__file__).parents[1]),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-m", "mtqc.cli", "batch", str(src), "--jobs", "2", "--out", str(out),
+                             *OFFLINE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            workers |= _children(proc.pid)
+            if (out / "articles").is_dir() and any((out / "articles").glob("*.html")):
+                break
+            time.sleep(0.01)
+        workers |= _children(proc.pid)
+        assert proc.poll() is None and len(workers) >= 2, "the batch ended before its workers could be seen"
+        proc.send_signal(signal.SIGKILL)  # the driver only: nothing of its own runs to stop the workers
+        proc.wait()
+        deadline = time.monotonic() + 15
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "worker processes outlived their driver"
+    finally:
+        for pid in workers:  # never leave one behind, whatever the test found
+            if _alive(pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass

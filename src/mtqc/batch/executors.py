@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
+import threading
+import time
 import traceback
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -186,6 +191,39 @@ def _init_worker(options: CheckerConfig) -> None:
         _WORKER["error"] = exc
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_PARENT_POLL_S = 1.0  # how often the portable watchdog looks for its parent
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker exit when the driver dies, even by `kill -9` (which runs no clean-up of the driver's).
+
+    On Linux the kernel sends SIGKILL at the parent's death (prctl PR_SET_PDEATHSIG); everywhere a
+    daemon thread also polls the parent's pid, which changes when the worker is orphaned (and covers
+    a parent that died before prctl took effect).
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no prctl here: the watchdog alone
+    if os.getppid() != parent_pid:
+        os._exit(1)  # orphaned already
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(_PARENT_POLL_S)
+        os._exit(1)  # no driver to take a result: nothing to flush (reports are written atomically)
+
+    threading.Thread(target=watch, name="mtqc-parent-watchdog", daemon=True).start()
+
+
+def _init_process_worker(options: CheckerConfig, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    _init_worker(options)
+
+
 def _worker_checker() -> Checker:
     if "error" in _WORKER:
         raise _WORKER["error"]
@@ -228,7 +266,7 @@ class ProcessExecutor:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker, initargs=(self.options,))
+                                   initializer=_init_process_worker, initargs=(self.options, os.getpid()))
 
     def start(self) -> WorkerInfo:
         self._pool = self._new_pool()
