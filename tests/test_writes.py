@@ -147,7 +147,7 @@ def test_write_files_renames_only_after_every_temp_is_written(tmp_path: Path) ->
 
 def test_stale_temps_of_dead_runs_are_removed_live_ones_and_user_files_kept(tmp_path: Path) -> None:
     dead = tmp_path / f".a.json.{HOST_TAG}-{_dead_pid()}-0a1b2c{TEMP_SUFFIX}"
-    legacy = tmp_path / ".b.html.k3j_x9q2.tmp"  # what mkstemp left in older versions
+    legacy = tmp_path / ".b.html.k3j_x9q2.tmp"  # mkstemp's pattern: other programs' too, never ours to remove
     live = tmp_path / f".c.json.{HOST_TAG}-{os.getpid()}-0a1b2c{TEMP_SUFFIX}"
     other_host = tmp_path / f".d.json.otherhost-{_dead_pid()}-0a1b2c{TEMP_SUFFIX}"
     mine = tmp_path / ".notes.tmp"
@@ -156,11 +156,33 @@ def test_stale_temps_of_dead_runs_are_removed_live_ones_and_user_files_kept(tmp_
     (tmp_path / "sub").mkdir()
     nested = tmp_path / "sub" / dead.name
     nested.touch()
-    assert set(clean_stale_temps(tmp_path)) == {dead, legacy}
-    assert live.exists() and other_host.exists() and mine.exists() and nested.exists()
+    assert set(clean_stale_temps(tmp_path)) == {dead}
+    assert live.exists() and other_host.exists() and mine.exists() and nested.exists() and legacy.exists()
     old = os.stat(other_host).st_mtime - 2 * 3600
     os.utime(other_host, (old, old))  # another host's temp is judged by its age
     assert set(clean_stale_temps(tmp_path, recursive=True)) == {other_host, nested}
+
+
+def test_a_check_removes_only_its_own_dead_temps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    article = tmp_path / "a.txt"
+    article.write_text(ARTICLE, encoding="utf-8")
+    out, scratch = tmp_path / "reports", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    foreign = [folder / ".x.json.abcdefgh.tmp" for folder in (out, scratch)]  # another program's mkstemp files
+    old = os.stat(article).st_mtime - 2 * 3600
+    for path in foreign:
+        path.write_text("someone else's", encoding="utf-8")
+        os.utime(path, (old, old))  # however old: not ours
+    live = out / f".a.json.{HOST_TAG}-{os.getpid()}-0a1b2c{TEMP_SUFFIX}"  # a run writing now
+    dead = out / f".b.json.{HOST_TAG}-{_dead_pid()}-0a1b2c{TEMP_SUFFIX}"
+    live.touch()
+    dead.touch()
+    code, _, _ = _run("check", str(article), "--out", str(out), "-q")
+    assert code == 0 and (out / "a.json").exists()
+    assert all(p.read_text(encoding="utf-8") == "someone else's" for p in foreign)
+    assert live.exists() and not dead.exists()
 
 
 # ------------------------------------------------------------------ never over an input

@@ -19,9 +19,9 @@ TEMP_SUFFIX = ".mtqc-tmp"
 STALE_AFTER_S = 3600.0
 # temp names carry host and pid, so a later run can tell a dead writer's temp from a live one's
 HOST_TAG = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16] or "host"
-# ".<name>.<host>-<pid>-<hex>.mtqc-tmp" (this module) and ".<name>.<8 chars>.tmp" (mkstemp, older versions)
+# ".<name>.<host>-<pid>-<hex>.mtqc-tmp": only names this module makes are ever cleaned. mkstemp's
+# ".<name>.<8 chars>.tmp" of older versions is not: other programs use it too, in $TMPDIR and beside reports.
 _TEMP = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9]+)-(?P<pid>\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + r"$")
-_LEGACY_TEMP = re.compile(r"^\..+\.(?:json|html)\.[A-Za-z0-9_]{8}\.tmp$")
 
 _KINDS = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFIFO: "a named pipe", stat.S_IFSOCK: "a socket"}
@@ -167,13 +167,19 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _is_stale(entry: os.DirEntry[str], now: float) -> bool:
+    """True only for a temp this module named, owned by this user, whose writer is provably gone."""
     match = _TEMP.match(entry.name)
     if match is None:
-        return bool(_LEGACY_TEMP.match(entry.name))  # older versions' temps: any left over are dead
+        return False
     try:
-        age = now - entry.stat(follow_symlinks=False).st_mtime
+        st = entry.stat(follow_symlinks=False)
     except OSError:
         return False
+    # in a shared $TMPDIR a look-alike name of another user's is not ours to judge
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and st.st_uid != getuid():
+        return False
+    age = now - st.st_mtime
     if age > STALE_AFTER_S:
         return True
     # on this host, a temp file whose writer has exited is dead; another host's is judged by age
@@ -181,7 +187,10 @@ def _is_stale(entry: os.DirEntry[str], now: float) -> bool:
 
 
 def clean_stale_temps(folder: Path, *, recursive: bool = False) -> list[Path]:
-    """Remove temp files that a killed run left in `folder`; live ones of other processes stay.
+    """Remove temp files that a killed mtqc run left in `folder`; live ones, and any other program's, stay.
+
+    Only this module's names count (host, writer pid, `TEMP_SUFFIX`), owned by this user, and only
+    when the writer on this host has exited or the file is older than `STALE_AFTER_S`.
 
     Returns:
         The files removed.
