@@ -356,3 +356,62 @@ def test_any_bytes_load_or_raise_a_glossary_error(suffix: str, data: bytes) -> N
             pass
         if suffix != ".tbx":
             _agrees(path)
+
+
+# --- trailing comments: the README's example loads with the values it means ---------------------
+
+
+def _readme_glossary_example() -> str:
+    """The indented stanza example under "one concept per stanza:" in the README."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    after = readme.split("one concept per stanza:", 1)[1]
+    lines = after.split("\n")[1:]
+    block: list[str] = []
+    for line in lines:
+        if not line.strip():
+            if block:
+                break
+            continue
+        if not line.startswith("      "):
+            break
+        block.append(line[6:])
+    assert block, "the README's stanza example was not found"
+    return "\n".join(block) + "\n"
+
+
+def test_the_readme_glossary_example_loads_with_its_values(tmp_path: Path) -> None:
+    path = tmp_path / "readme.glossary"
+    path.write_text(_readme_glossary_example(), encoding="utf-8")
+    assert check_glossary_file(path) == []
+    result = CliRunner().invoke(main, ["glossary", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    [concept] = load_glossary_file(path).concepts
+    assert concept.indonesian == ("awak media",)
+    assert concept.preferred == "reporters"
+    assert concept.accepted == ("journalists",)
+    assert concept.wrong == ("media crew",)
+    assert concept.note == '"awak media" means the press, not a crew.'
+    assert concept.source == "KBBI"
+    assert concept.severity == "minor"
+    # the wrong term carries no comment text: the flag names the rendering alone
+    glossary = load_glossary_file(path)
+    hits = [(m.kind, m.concept.preferred) for m in glossary.find("She told the media crew to wait.")]
+    assert hits == [("wrong", "reporters")]
+
+
+@pytest.mark.parametrize(("line", "value"), [
+    ("en: C#", "C#"),
+    ("en: C# developer", "C# developer"),
+    ("en: C#  # a language", "C#"),
+    ("en: reporters\t# tab before the comment", "reporters"),
+    ("en: issue#5", "issue#5"),
+    ("en: reporters #", "reporters"),
+])
+def test_a_hash_after_whitespace_starts_a_comment(line: str, value: str) -> None:
+    [concept] = parse_stanzas(f"{line}\nwrong: x y z\n", "t")
+    assert concept.preferred == value
+
+
+def test_a_wrong_term_with_a_trailing_comment_is_matched_without_it() -> None:
+    [concept] = parse_stanzas("en: reporters\nwrong: media crew   # the calque\n", "t")
+    assert concept.wrong == ("media crew",)

@@ -23,6 +23,9 @@ _LIST_SEP = re.compile(r"\s*[;|]\s*")
 # line ends as csv (and editors) count them; str.splitlines() would also split on \x0c, \u2028 ...
 _LINE_END = re.compile(r"\r\n|\r|\n")
 _XML_SUFFIXES = (".tbx", ".xml")
+# a trailing comment in the stanza format: '#' after whitespace ("en: reporters  # preferred");
+# a '#' inside a word is the value's own ("C#", "F#")
+_TRAILING_COMMENT = re.compile(r"\s#.*$")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ def _scan_stanzas(text: str, name: str) -> Iterator[Concept | tuple[int, str]]:
         line = raw.strip()
         if line.startswith("#"):
             continue
+        line = _TRAILING_COMMENT.sub("", line).rstrip()
         if not line:
             if fields and not bad:
                 try:
@@ -139,6 +143,10 @@ def _strict(items: Iterable[Concept | tuple[int, str]], name: str) -> list[Conce
 
 def parse_stanzas(text: str, name: str) -> list[Concept]:
     """The project's format: `key: value` lines, one concept per blank-line-separated stanza.
+
+    A line starting with '#' is a comment, and so is the rest of a line from a '#' that follows
+    whitespace (`en: reporters  # preferred`); a '#' not preceded by whitespace is part of the
+    value ("C#").
 
     Raises:
         GlossaryError: At the first problem, as "name:line: problem".
