@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping, Sequence
@@ -117,6 +118,17 @@ class _Reader:
         return value
 
 
+def _is_file_name(source: str) -> bool:
+    """Whether `source` can name a file: `review apply` looks for the article by it."""
+    if "\x00" in source:
+        return False
+    try:
+        os.fsencode(source)
+    except UnicodeError:  # a lone surrogate from JSON's "\ud800"
+        return False
+    return True
+
+
 def parse_review(data: Any, name: str = "<review>") -> Review:
     """Validate a decoded review document.
 
@@ -131,6 +143,8 @@ def parse_review(data: Any, name: str = "<review>") -> Review:
     if version != REVIEW_VERSION:
         raise r.fail("mtqc_review", f"version {REVIEW_VERSION}", version)
     source = r.get(data, "source", "top level", str)
+    if not _is_file_name(source):
+        raise r.fail("source", "the article's file name (no NUL or unencodable character)", source)
     signature = r.get(data, "signature", "top level", str)
     digest = r.get(data, "article_sha256", "top level", str)
     report_id = r.get(data, "report_id", "top level", str, optional=True)

@@ -1,0 +1,58 @@
+"""Inputs as they come from a CMS: invisible characters, pipes, odd review files, CRLF line ends."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mtqc.cli import main
+from mtqc.review.file import article_sha256
+
+PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _review_doc(source: str) -> dict[str, object]:
+    texts = ["Police closed the road.", "It reopened on Monday."]
+    return {
+        "mtqc_review": 1, "source": source, "signature": "mtqc:test", "report_id": None,
+        "article_sha256": article_sha256(texts),
+        "sentences": [{"index": i, "text": t, "final": t, "paragraph": i, "kind": "sentence",
+                       "text_before": "" if i == 0 else "\n"} for i, t in enumerate(texts)],
+        "flags": [],
+    }
+
+
+# ----------------------------------------------------------------- a review file's source field
+
+
+@PROPS
+@given(st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec=None, categories=["Cs", "Cc", "Lu", "Ll", "Zs"]), max_size=10),
+    st.builds(lambda a, b: a + "\x00" + b, st.text(max_size=10), st.text(max_size=10)),
+))
+def test_review_apply_never_crashes_on_the_source_field(source: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.review.json"
+        path.write_text(json.dumps(_review_doc(source)), encoding="utf-8")
+        result = CliRunner().invoke(main, ["review", "apply", str(path)])
+    assert result.exit_code in (0, 2), (result.exit_code, result.stderr, result.exception)
+    if "\x00" in source:
+        assert result.exit_code == 2
+    if result.exit_code == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "\x00" not in result.stderr
+    else:
+        assert result.stdout == "Police closed the road.\nIt reopened on Monday.\n"
+
+
+def test_review_apply_refuses_a_nul_in_source_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "a.review.json"
+    path.write_text(json.dumps(_review_doc("flood\x00.txt")), encoding="utf-8")
+    result = CliRunner().invoke(main, ["review", "apply", str(path)])
+    assert result.exit_code == 2
+    assert "source" in result.stderr and len(result.stderr.strip().splitlines()) == 1
