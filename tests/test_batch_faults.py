@@ -3,12 +3,17 @@ summary.jsonl, two batches into one folder, JSONL ids that differ only in case."
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
+from mtqc.batch.plan import pair_id
+from mtqc.batch.records import check_record_json
 from mtqc.cli import main
 from mtqc.errors import TransientEngineError
 from mtqc.pipeline import Checker
@@ -140,3 +145,76 @@ def test_kill_9_of_a_parallel_batch_leaves_no_worker_process(tmp_path: Path) -> 
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
+
+
+# ------------------------------------------------------------------ 3. a damaged summary.jsonl
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                     max_leaves=8)
+_NOT_TEXT = st.booleans() | st.integers() | st.floats(allow_nan=False) | st.lists(_JSON, max_size=3) | \
+    st.dictionaries(st.text(max_size=5), _JSON, max_size=3)
+_NOT_INT = st.booleans() | st.floats(allow_nan=False) | st.text(max_size=5) | st.lists(_JSON, max_size=3) | \
+    st.dictionaries(st.text(max_size=5), _JSON, max_size=3)
+_BAD_NUMBER = st.sampled_from([float("nan"), float("inf"), 10 ** 400]) | st.text(max_size=5) | st.booleans() | \
+    st.lists(_JSON, max_size=3) | st.dictionaries(st.text(max_size=5), _JSON, max_size=3)
+_BAD_COUNTS = _NOT_TEXT.filter(lambda v: not isinstance(v, dict)) | \
+    st.dictionaries(st.text(max_size=5), _NOT_INT, min_size=1, max_size=3)
+_BAD_PHRASES = _NOT_TEXT.filter(lambda v: not isinstance(v, list)) | st.lists(
+    _NOT_TEXT.filter(lambda v: not isinstance(v, dict)) | st.fixed_dictionaries({"key": _NOT_TEXT, "text": st.text()}),
+    min_size=1, max_size=3)
+# each field of a record with a value of the wrong type for it
+_DAMAGE = st.one_of(
+    st.tuples(st.sampled_from(["relative", "json", "html", "report_id", "error", "error_kind", "content_sha256",
+                               "signature_sha256", "traceback"]), _NOT_TEXT),
+    st.tuples(st.just("path"), st.none() | _NOT_TEXT),
+    st.tuples(st.just("score"), _BAD_NUMBER),
+    st.tuples(st.just("line"), _NOT_INT.filter(lambda v: v is not None)),
+    st.tuples(st.sampled_from(["by_severity", "by_type"]), _BAD_COUNTS),
+    st.tuples(st.just("suppressed"), _NOT_INT),
+    st.tuples(st.just("flagged_phrases"), _BAD_PHRASES),
+)
+
+
+@pytest.fixture(scope="module")
+def checked_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A folder of two articles and the output of one batch over it."""
+    root = tmp_path_factory.mktemp("journal")
+    src, out = _folder(root / "in", 2), root / "out"
+    assert _run("batch", str(src), "--out", str(out), *OFFLINE)[0] == 0
+    return src, out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(damage=_DAMAGE, junk=st.lists(_JSON.map(lambda v: json.dumps(v)) | st.text(max_size=20).map(
+    lambda t: t.replace("\n", " ")), max_size=4), drop_pair=st.booleans())
+@example(damage=("relative", [1, 2, 3]), junk=["[1,2,3]"], drop_pair=False)
+@example(damage=("score", "high"), junk=['"relative"', "{}", '{"path": 1}'], drop_pair=True)
+def test_a_damaged_journal_line_is_passed_over_and_its_article_checked(
+    checked_once: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory, damage: tuple[str, Any],
+    junk: list[str], drop_pair: bool
+) -> None:
+    src, first = checked_once
+    out = tmp_path_factory.mktemp("rerun") / "out"
+    shutil.copytree(first, out)
+    lines = (out / "summary.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    victim = next(r for r in records if r["relative"] == "story00.txt")
+    victim[damage[0]] = damage[1]
+    if drop_pair:  # without its report pair on disk the article can only be checked again
+        (out / "articles" / "story00.html").unlink()
+    (out / "summary.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records) + "".join(
+        line + "\n" for line in junk), encoding="utf-8")
+
+    code, stdout, stderr = _run("batch", str(src), "--out", str(out), *OFFLINE)
+    assert code == 0, stderr
+    assert "checked 2 of 2" in stdout and "warning:" in stderr and "summary.jsonl" in stderr
+    summary = _summary(out)
+    for article in summary["articles"]:  # every record whole, its report pair the one on disk
+        assert article["error"] is None and pair_id(out / article["json"], out / article["html"]) == article["report_id"]
+        check_record_json(article)
+    if drop_pair:
+        assert summary["run"]["checked_now"] >= 1
+    # the next run finds a clean journal
+    code, _, stderr = _run("batch", str(src), "--out", str(out), *OFFLINE)
+    assert code == 0 and "warning:" not in stderr and _summary(out)["run"]["checked_now"] == 0

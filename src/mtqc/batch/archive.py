@@ -40,6 +40,7 @@ class ArchiveResult:
     journal_path: Path
     elapsed_s: float
     errors: tuple[str, ...] = ()  # summary.json, summary.jsonl or index.html could not be written
+    warnings: tuple[str, ...] = ()  # e.g. summary.jsonl lines passed over (their articles were checked again)
 
 
 class ArchiveBatch:
@@ -149,7 +150,9 @@ class ArchiveBatch:
         info = info or executor.start()
         resume = Resume(self.plan, force=self.force)
         run = _Run(self.plan, resume, executor, info, Journal(self.journal_path), debug, on_progress)
-        resume.load(self.journal_path)
+        warning = resume.load(self.journal_path)
+        if warning is not None:
+            run.warnings.append(warning)
         try:
             run.check_all()
         except KeyboardInterrupt:
@@ -181,7 +184,7 @@ class ArchiveBatch:
         return ArchiveResult(self.total, totals.checked, totals.failed, totals.internal_failed, run.counts.now,
                              run.counts.unchanged, self.skipped_count, totals.lowest_score,
                              work.failures(FAILURES_KEPT), self.summary_path, self.index_path, self.journal_path,
-                             elapsed, tuple(errors))
+                             elapsed, tuple(errors), tuple(run.warnings))
 
 
 class _Run:
@@ -193,6 +196,7 @@ class _Run:
         self.debug, self.on_progress = debug, on_progress
         self.signature = info.signature_sha256
         self.counts = RunCounts()
+        self.warnings: list[str] = []
         self.waiting: dict[str, Unit] = {}  # sent to the executor, no record yet (at most its in-flight bound)
 
     def check_all(self) -> None:

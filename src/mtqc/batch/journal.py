@@ -72,24 +72,46 @@ class Journal:
         return [self.error] if self.error else []
 
 
+class JournalReader:
+    """Reads summary.jsonl back for a rerun, counting the lines it had to pass over."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.unreadable = 0  # lines cut short by a kill, or damaged (not a record, a field of the wrong type)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        """(unit key, line) of each reusable record, oldest first; none when there is no file."""
+        try:
+            fh = open(self.path, "rb")
+        except OSError:
+            return
+        with fh:
+            for raw in fh:
+                if not raw.strip():
+                    continue
+                try:
+                    line = raw.decode("utf-8").rstrip("\r\n")
+                    key = ArticleRecord.loads(line).unit_key
+                except (ValueError, TypeError):  # its article is checked again: a record never trusted blindly
+                    self.unreadable += 1
+                    continue
+                if key is not None:
+                    yield key, line
+
+    def warning(self) -> str | None:
+        if not self.unreadable:
+            return None
+        lines = "line" if self.unreadable == 1 else "lines"
+        return (f"{self.path}: {self.unreadable} {lines} not a whole record (cut short by a kill, or damaged) "
+                "passed over; their articles are checked again, unless their reports on disk show them unchanged")
+
+
 def read_journal(path: Path) -> Iterator[tuple[str, str]]:
     """(unit key, line) of each reusable record in summary.jsonl, oldest first; none when there is no file.
 
     A line a kill cut short, or one that is not a record, is passed over.
     """
-    try:
-        fh = open(path, "rb")
-    except OSError:
-        return
-    with fh:
-        for raw in fh:
-            try:
-                line = raw.decode("utf-8").rstrip("\n")
-                key = ArticleRecord.loads(line).unit_key
-            except (ValueError, TypeError):  # TypeError: a field of the wrong type (a hand-edited file)
-                continue
-            if key is not None:
-                yield key, line
+    return iter(JournalReader(path))
 
 
 def compact_journal(path: Path, lines: Iterable[str]) -> None:

@@ -12,7 +12,7 @@ from typing import Callable, Iterator, Sequence
 from ..errors import UsageError
 from ..reports.index import summary_row_extras_from_json
 from ..reports.naming import ARTICLES_DIR, BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_relpaths
-from .journal import read_journal
+from .journal import JournalReader
 from .records import INPUT, ArticleRecord, rounded
 from .sources import FolderSource, JsonlSource, Skipped, Unit
 from .workdb import PathRow, WorkDB
@@ -228,8 +228,11 @@ class Resume:
     def __init__(self, plan: BatchPlan, *, force: bool = False) -> None:
         self.plan, self.force = plan, force
 
-    def load(self, journal_path: Path) -> None:
-        self.plan.work.remember(read_journal(journal_path))
+    def load(self, journal_path: Path) -> str | None:
+        """Read the last runs' records; returns a warning when lines had to be passed over."""
+        reader = JournalReader(journal_path)
+        self.plan.work.remember(reader)
+        return reader.warning()
 
     def reusable(self, unit: Unit, content: str | None, signature: str) -> ArticleRecord | None:
         """The record of an unchanged article checked under the same signature, still whole on disk; else None."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
@@ -16,6 +17,62 @@ INPUT, WRITE, INTERNAL, INTERRUPTED, ENGINE = "input", "write", "internal", "int
 # the record's own JSON keys, in the order they are written; any other key is an extra (`extras`)
 _KEYS = ("path", "relative", "score", "json", "html", "report_id", "by_severity", "error", "error_kind", "traceback",
          "content_sha256", "signature_sha256", "id", "line")
+
+
+_TEXT_KEYS = ("relative", "json", "html", "report_id", "error", "error_kind", "traceback", "content_sha256",
+              "signature_sha256", "id")
+
+
+def _number(value: Any) -> bool:
+    """A JSON number a summary can hold (not a bool, not NaN or infinite, not too big for a float)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _counts(value: Any) -> bool:
+    return value is None or isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in value.items())
+
+
+def _phrase(value: Any) -> bool:
+    """One `flagged_phrases` entry as the index page reads it."""
+    return isinstance(value, dict) and isinstance(value.get("key"), str) and isinstance(value.get("text"), str) and (
+        value.get("sentence") is None or isinstance(value.get("sentence"), int)) and all(
+        value.get(k) is None or isinstance(value.get(k), list) and all(x is None or isinstance(x, str)
+                                                                         for x in value[k])
+        for k in ("types", "signals"))
+
+
+def check_record_json(data: Any) -> Mapping[str, Any]:
+    """`data` when it is a record object with every field of its type; else ValueError saying which is not.
+
+    summary.jsonl may be hand-edited or damaged: a record read back from it is trusted (reused,
+    summarised, rendered) only when it has the shape this module writes.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    wrong = [k for k in _TEXT_KEYS if data.get(k) is not None and not isinstance(data[k], str)]
+    if not isinstance(data.get("path"), str):
+        wrong.append("path")
+    if data.get("score") is not None and not _number(data["score"]):
+        wrong.append("score")
+    line = data.get("line")
+    if line is not None and (isinstance(line, bool) or not isinstance(line, int)):
+        wrong.append("line")
+    wrong += [k for k in ("by_severity", "by_type") if not _counts(data.get(k))]
+    suppressed = data.get("suppressed")
+    if suppressed is not None and (isinstance(suppressed, bool) or not isinstance(suppressed, int)):
+        wrong.append("suppressed")
+    phrases = data.get("flagged_phrases")
+    if phrases is not None and not (isinstance(phrases, list) and all(_phrase(p) for p in phrases)):
+        wrong.append("flagged_phrases")
+    if wrong:
+        raise ValueError(f"wrong type of {', '.join(wrong)}")
+    return data
 
 
 def rounded(score: float | None) -> float | None:
@@ -86,8 +143,12 @@ class ArticleRecord:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ArticleRecord:
-        """The record a summary object describes (keys it does not know are kept as extras)."""
-        get = data.get
+        """The record a summary object describes (keys it does not know are kept as extras).
+
+        Raises:
+            ValueError: a field has the wrong type (see `check_record_json`).
+        """
+        get = check_record_json(data).get
         return cls(str(get("path")), get("relative"), get("score"), get("json"), get("html"), get("report_id"),
                    dict(get("by_severity") or {}), get("error"), get("error_kind"), get("traceback"),
                    get("content_sha256"), get("signature_sha256"), get("id"), get("line"),
@@ -99,8 +160,9 @@ class ArticleRecord:
 
     @classmethod
     def loads(cls, text: str | bytes) -> ArticleRecord:
-        """The record of one line; ValueError when the line is not a JSON object."""
-        data = json.loads(text)
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
+        """The record of one line; ValueError when the line is not a record object (see `check_record_json`)."""
+        try:
+            data = json.loads(text)
+        except RecursionError:  # nested too deep to be a record
+            raise ValueError("not a JSON object") from None
         return cls.from_json(data)

@@ -116,6 +116,8 @@ def _say(result: ArchiveResult, out_dir: Path, debug: bool) -> None:
     unchanged = f"; {result.unchanged} unchanged since the last run, not checked again" if result.unchanged else ""
     click.echo(f"checked {result.checked} of {result.total} articles{skipped_note}; reports in {out_dir} "
                f"(index: {result.index_path.name}, summary: {result.summary_path.name}){unchanged}")
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
     _say_failures(result)
     for error in result.errors:
         err_console.print(f"[bold red]mtqc: error:[/] {escape(error)}", soft_wrap=True)
