@@ -56,3 +56,62 @@ def test_review_apply_refuses_a_nul_in_source_in_one_line(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["review", "apply", str(path)])
     assert result.exit_code == 2
     assert "source" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------- the size limit, while reading
+
+
+def test_the_size_limit_holds_for_a_device_that_never_ends() -> None:
+    import pytest
+
+    from mtqc.errors import InputError
+    from mtqc.ingest import read_text
+
+    with pytest.raises(InputError, match="over the 1,000-byte limit") as info:
+        read_text(Path("/dev/zero"), 1000)
+    assert "\n" not in str(info.value)
+
+
+def test_the_size_limit_holds_for_a_fifo(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    import pytest
+
+    from mtqc.errors import InputError
+    from mtqc.ingest import read_text
+
+    fifo = tmp_path / "article.fifo"
+    os.mkfifo(fifo)
+    chunk = b"Police closed the road on Monday morning. " * 100
+
+    def write() -> None:
+        try:
+            with open(fifo, "wb") as fh:
+                for _ in range(50):
+                    fh.write(chunk)
+        except BrokenPipeError:  # the reader stopped at the limit: as it should
+            pass
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    with pytest.raises(InputError, match="limit"):
+        read_text(fifo, 10_000)
+    writer.join(timeout=10)
+    assert not writer.is_alive()
+
+
+def test_the_size_limit_holds_for_a_pipe_to_the_cli(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    mtqc = Path(sys.executable).parent / "mtqc"
+    env = {**os.environ, "MTQC_MAX_BYTES": "20000"}
+    big = ("Police closed the road on Monday morning after the flood. " * 2000).encode()  # ~118 kB
+    proc = subprocess.run([str(mtqc), "check", "/dev/stdin", "--engine", "offline", "--out", str(tmp_path)],
+                          input=big, capture_output=True, env=env, timeout=120, cwd=tmp_path)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "20,000-byte limit" in err and len(err.strip().splitlines()) == 1, err
+    assert not list(tmp_path.iterdir())  # no report written

@@ -93,12 +93,20 @@ def read_text(path: Path, max_bytes: int) -> str:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if size > max_bytes:
-        raise InputError(
-            f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit for one article "
-            "(raise it with MTQC_MAX_BYTES if this really is one article)"
-        )
+        raise _too_big(path, f"{size:,} bytes", max_bytes)
+    # a pipe, a FIFO or a device reports no size (or a wrong one): the limit holds while reading
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    if len(data) > max_bytes:
+        raise _too_big(path, f"more than {max_bytes:,} bytes", max_bytes)
     return decode(data, str(path))
+
+
+def _too_big(path: Path, size: str, max_bytes: int) -> InputError:
+    return InputError(
+        f"{path}: {size} is over the {max_bytes:,}-byte limit for one article "
+        "(raise it with MTQC_MAX_BYTES if this really is one article)"
+    )
