@@ -127,3 +127,21 @@ def test_the_phrase_tally_keeps_at_most_max_occurrences_links_but_counts_every_a
             tally.add("media crew", "media crew", ("terminology",), f"a{i}.txt", f"a{i}.html#s1")
         [problem] = tally.recurring(10)
         assert problem.articles == 7 and [o.name for o in problem.occurrences] == ["a0.txt", "a1.txt", "a2.txt"]
+
+
+def test_the_report_says_when_llm_replies_were_unreadable(checker: Checker) -> None:
+    from dataclasses import replace
+
+    report = _check_text(checker, "Police closed the road on Monday. It reopened on Tuesday.\n", "llm.txt")
+    assert "unreadable" not in render_html(report)
+    usage = {"llm": {"model": "gpt-test", "requests": 3, "cache_hits": 0, "prompt_tokens": 10, "completion_tokens": 5,
+                     "total_tokens": 15, "malformed_replies": 2, "dropped_spans": 1}}
+    html = render_html(replace(report, usage=usage))
+    notes = re.findall(r'<div class="notice llm-issue">(.*?)</div>', html)
+    assert len(notes) == 2
+    assert "2 unreadable replies" in notes[0] and "gpt-test" in notes[0]
+    assert "1 error span not in the text" in notes[1]
+    # near the engine notes, before the sentences
+    assert html.index("unreadable replies") < html.index('id="only-flagged"')
+    clean = {"llm": {**usage["llm"], "malformed_replies": 0, "dropped_spans": 0}}
+    assert "llm-issue" not in render_html(replace(report, usage=clean)).split("</style>")[-1]

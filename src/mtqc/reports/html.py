@@ -125,6 +125,23 @@ def report_page_data(report: ArticleReport, report_id: str | None = None) -> dic
     }
 
 
+def llm_notes(report: ArticleReport) -> list[str]:
+    """What went wrong with the LLM's replies (as the terminal and JSON say it), one note each."""
+    usage = report.usage.get("llm") if isinstance(report.usage, dict) else None
+    if not isinstance(usage, dict):
+        return []
+    model = f" ({usage['model']})" if usage.get("model") else ""
+    notes = []
+    malformed, dropped = usage.get("malformed_replies"), usage.get("dropped_spans")
+    if isinstance(malformed, int) and malformed > 0:
+        notes.append(f"The LLM{model} gave {malformed} unreadable repl{'ies' if malformed != 1 else 'y'}: "
+                     "the sentences they covered have no LLM judgement, so fewer problems may be flagged.")
+    if isinstance(dropped, int) and dropped > 0:
+        notes.append(f"The LLM{model} named {dropped} error span{'s' if dropped != 1 else ''} not in the text; "
+                     f"{'they were' if dropped != 1 else 'it was'} dropped.")
+    return notes
+
+
 def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
     """The riskiest flagged sentences (`SentenceResult.risk`), for the editor to start with."""
     return sorted((s for s in report.sentences if s.flags), key=lambda s: s.risk, reverse=True)[:n]
@@ -146,7 +163,7 @@ def render_html(report: ArticleReport, report_id: str | None = None) -> str:
         worst=worst_sentences(report), report_id=report_id,
         csp=Markup(content_security_policy(script)), script=Markup(script), data_json=json_for_script(data),
         nflags=len(flags), filter_values=values, has_probability=any(f.probability is not None for f in flags),
-        review_name=data["review_name"],
+        review_name=data["review_name"], llm_notes=llm_notes(report),
     )
 
 
