@@ -64,6 +64,41 @@ def test_a_reply_that_lost_count_is_refused() -> None:
     assert parse_numbered("Hujan turun.\nDan angin.", 1) is None
 
 
+NEAR_MISSES = ("{}. {}", "{}) {}", "({}) {}", "{}: {}")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(one_line, min_size=1, max_size=6), st.sampled_from(NEAR_MISSES), st.booleans())
+def test_common_numbering_styles_read_back_without_their_numbers(texts: list[str], style: str, lead_in: bool) -> None:
+    # once "1. text" was no numbering: the batch was halved down to one sentence a request,
+    # and each single line was taken whole, its "1. " kept in the back-translation
+    reply = ("Here are the translations:\n" if lead_in else "") + "\n".join(
+        style.format(i, html.escape(t)) for i, t in enumerate(texts, 1))
+    assert parse_numbered(reply, len(texts)) == texts
+
+
+def test_a_near_miss_number_is_read_only_as_the_expected_sequence() -> None:
+    assert parse_numbered("1. Hujan turun.", 1) == ["Hujan turun."]  # one segment: the number is not kept
+    assert parse_numbered("(1) Hujan turun.", 1) == ["Hujan turun."]
+    assert parse_numbered("1. 2,000 people came.\n2. 1998 was dry.", 2) == ["2,000 people came.", "1998 was dry."]
+    assert parse_numbered("1) 2. Bundesliga won.\n2) Rain.", 2) == ["2. Bundesliga won.", "Rain."]
+    # a translation that starts with a number is text, not numbering
+    assert parse_numbered("2,000 people came.", 1) == ["2,000 people came."]
+    assert parse_numbered("1998: a dry year.", 1) == ["1998: a dry year."]
+    assert parse_numbered("2. Bundesliga won.", 1) == ["2. Bundesliga won."]
+    assert parse_numbered("1.5 million people came.", 1) == ["1.5 million people came."]
+    # count and order still decide
+    assert parse_numbered("1. satu\n2. dua", 3) is None  # missing
+    assert parse_numbered("1. satu\n2. dua\n3. tiga", 2) is None  # extra
+    assert parse_numbered("2. dua\n1. satu", 2) is None  # out of order: not the expected sequence
+    assert parse_numbered("1. satu\n1. satu lagi", 2) is None  # repeated
+    assert parse_numbered("1. satu\n2) dua", 2) is None  # two styles
+    assert parse_numbered("1. satu\n2. ", 2) is None  # empty
+    assert parse_numbered("1. satu\nby the way\n2. dua", 2) is None  # a line that is neither
+    assert parse_numbered("Hujan turun.\n1. Dan angin.", 1) is None  # text before it is no lead-in
+    assert parse_numbered("[" + "9" * 5000 + "] x", 1) == ["[" + "9" * 5000 + "] x"]  # no int() of 5000 digits
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.text(max_size=120), st.integers(1, 5))
 def test_any_reply_gives_all_translations_or_none(reply: str, count: int) -> None:

@@ -16,7 +16,7 @@ from .base import MqmError, SentenceAnnotation
 
 # Part of every cache key and of the report signature: change it whenever a prompt, the schema
 # or the parsing changes, so that no cached reply from an older prompt is reused.
-PROMPT_VERSION = "mtqc-llm-1"
+PROMPT_VERSION = "mtqc-llm-2"
 
 LANGUAGES = {"en": "English", "id": "Indonesian"}
 
@@ -123,29 +123,88 @@ def annotation_messages(texts: Sequence[str]) -> list[Message]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
-_NUMBERED = re.compile(r"^\s*\[(\d+)\]\s?(.*)$")
+# A segment's number at the start of a line: "[1]" (the style asked for) or a common near miss a
+# model answers with instead: "1.", "1)", "(1)", "1:". After the near misses whitespace is
+# required, so that "1.5 million" or "1:0" is not read as a number.
+_MARKER = re.compile(r"^\s*(?:\[(?P<bracket>\d{1,6})\]\s?|\((?P<paren>\d{1,6})\)\s+|(?P<plain>\d{1,6})(?P<sep>[.):])(?:\s+|$))")
+
+# A reply longer than this is not read at all (unreadable, as malformed): it is no answer to a
+# batch of news sentences, and reading it would cost minutes and gigabytes.
+MAX_REPLY_CHARS = 2_000_000
+
+
+def _marker(line: str) -> tuple[str, int, str] | None:
+    """(style, number, the rest of the line) where the line starts with a segment number."""
+    match = _MARKER.match(line)
+    if not match:
+        return None
+    if match.group("bracket") is not None:
+        style, number = "[]", match.group("bracket")
+    elif match.group("paren") is not None:
+        style, number = "()", match.group("paren")
+    else:
+        style, number = match.group("sep"), match.group("plain")
+    return style, int(number), line[match.end():]
 
 
 def parse_numbered(reply: str, count: int) -> list[str] | None:
     """The translations in a numbered reply, or None unless segments 1..count came back once each.
 
-    Lines without a number (a preamble such as "Here are the translations:") are ignored; a
-    missing, repeated, extra or empty segment makes the whole reply unusable.
+    "[1] text" is the style asked for: lines without it (a preamble such as "Here are the
+    translations:") are ignored, and the numbers, not the line order, place each translation.
+    The near misses "1. text", "1) text", "(1) text" and "1: text" are read only where they
+    number every non-blank line 1..count in order, after at most a lead-in ending with ":";
+    otherwise a line such as "1998: a year..." stays text. A missing, repeated, extra or empty
+    segment makes the whole reply unusable. The number is never part of a translation.
     """
+    if len(reply) > MAX_REPLY_CHARS:
+        return None
+    lines = [line for line in reply.splitlines() if line.strip()]
+    markers = [_marker(line) for line in lines]
+    # the style asked for: a square-bracketed number is numbering wherever it stands
     found: dict[int, str] = {}
-    for line in reply.splitlines():
-        match = _NUMBERED.match(line)
-        if not match:
+    for marker in markers:
+        if marker is None or marker[0] != "[]":
             continue
-        number, text = int(match.group(1)), html.unescape(match.group(2).strip())
+        number, text = marker[1], html.unescape(marker[2].strip())
         if number in found or not 1 <= number <= count or not text:
             return None
         found[number] = text
-    if len(found) != count:
-        if count == 1 and not found and reply.strip() and "\n" not in reply.strip():
-            return [html.unescape(reply.strip())]  # one segment, answered without its number
+    if found:
+        return [found[i] for i in range(1, count + 1)] if len(found) == count else None
+    near_miss = _near_miss(lines, markers, count)
+    if near_miss is not None:
+        return near_miss
+    if count == 1 and len(lines) == 1:
+        return [html.unescape(lines[0].strip())]  # one segment, answered without its number
+    return None
+
+
+def _near_miss(lines: Sequence[str], markers: Sequence[tuple[str, int, str] | None],
+               count: int) -> list[str] | None:
+    """The translations numbered 1..count in order in one near-miss style, or None.
+
+    Stricter than the bracket style, because a translation may itself start with "2. " or
+    "1998:": the numbered lines must be the last `count` lines, numbered 1..count in one style,
+    and any line before them a lead-in (the last one ending with ":").
+    """
+    if len(lines) < count:
         return None
-    return [found[i] for i in range(1, count + 1)]
+    head, body = len(lines) - count, markers[len(lines) - count:]
+    first = body[0]
+    if first is None or first[0] == "[]":
+        return None
+    texts: list[str] = []
+    for expected, marker in enumerate(body, 1):
+        if marker is None or marker[0] != first[0] or marker[1] != expected:
+            return None
+        text = html.unescape(marker[2].strip())
+        if not text:
+            return None
+        texts.append(text)
+    if head and not lines[head - 1].rstrip().endswith(":"):
+        return None
+    return texts
 
 
 def parse_json_reply(reply: str) -> Any | None:
