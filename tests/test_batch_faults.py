@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,48 @@ def test_a_damaged_journal_line_is_passed_over_and_its_article_checked(
     # the next run finds a clean journal
     code, _, stderr = _run("batch", str(src), "--out", str(out), *OFFLINE)
     assert code == 0 and "warning:" not in stderr and _summary(out)["run"]["checked_now"] == 0
+
+
+# ------------------------------------------------------------------ 4. two batches into one folder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="batches are locked with fcntl.flock")
+def test_a_second_batch_into_the_same_folder_is_refused_while_one_runs(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    src, out = _folder(tmp_path / "in", 2), tmp_path / "out"
+    assert _run("batch", str(src), "--out", str(out), *OFFLINE)[0] == 0
+    before = (out / "summary.json").read_bytes()
+    fd = os.open(out, os.O_RDONLY)  # what a running batch holds (a lock is per open file, so this stands for one)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        code, stdout, stderr = _run("batch", str(src), "--out", str(out), "--force", *OFFLINE)
+        assert code == 2 and "another mtqc batch is writing into" in stderr and str(out) in stderr
+        assert len(stderr.strip().splitlines()) == 1 and not stdout
+        assert (out / "summary.json").read_bytes() == before  # nothing touched
+    finally:
+        os.close(fd)
+    assert _run("batch", str(src), "--out", str(out), "--force", *OFFLINE)[0] == 0  # free again
+    for article in _summary(out)["articles"]:
+        assert pair_id(out / article["json"], out / article["html"]) == article["report_id"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="batches are locked with fcntl.flock")
+def test_two_concurrent_batches_into_one_folder_leave_a_summary_that_matches_the_reports(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    import mtqc
+
+    src, out = _folder(tmp_path / "in", 6), tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(mtqc.__file__).parents[1]),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    cmd = [sys.executable, "-m", "mtqc.cli", "batch", str(src), "--out", str(out), "--force", *OFFLINE]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [p.communicate(timeout=180) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes[0] == 0 and codes[1] in (0, 2), results  # 2: refused, another batch was writing
+    for article in _summary(out)["articles"]:
+        assert pair_id(out / article["json"], out / article["html"]) == article["report_id"]

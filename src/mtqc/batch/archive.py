@@ -1,11 +1,12 @@
 """The batch driver: plan, check each article once (or reuse it), keep every record; one failure never stops it."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..fs import clean_stale_temps, ensure_writable_dir
 from .executors import Executor, Job, WorkerInfo
 from .journal import Journal, compact_journal
@@ -59,6 +60,7 @@ class ArchiveBatch:
         self.other_inputs = tuple(other_inputs)
         self._work: WorkDB | None = None
         self._plan: BatchPlan | None = None
+        self._lock_fd: int | None = None  # OUTDIR, opened and flock-ed for the run (see `_lock`)
 
     # -- paths and counts
 
@@ -114,6 +116,9 @@ class ArchiveBatch:
         self.close()
 
     def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the lock
+            self._lock_fd = None
         if self._work is not None:
             self._work.close()
             self._work = None
@@ -127,15 +132,47 @@ class ArchiveBatch:
         raise InputError(f"{self.input_path}: {what}{skipped}")
 
     def prepare(self) -> None:
-        """Before the first article: prove OUTDIR is writable and remove temp files a killed run left.
+        """Before the first article: prove OUTDIR is writable, take it for this run, remove temp files a killed run left.
 
         Raises:
             ReportError: OUTDIR (or its reports folder) cannot be created or written.
+            UsageError: another batch is writing into OUTDIR.
         """
         ensure_writable_dir(self.out_dir)
+        self._lock()
         ensure_writable_dir(self.plan.reports_dir)
         clean_stale_temps(self.out_dir)
         clean_stale_temps(self.plan.reports_dir, recursive=True)
+
+    def _lock(self) -> None:
+        """Hold an exclusive lock on OUTDIR until `close`: one batch at a time writes into a folder.
+
+        Two batches into one folder would each rewrite summary.jsonl and summary.json from its own
+        records, while the report pairs on disk are whichever run wrote last; refusing the second
+        keeps the summary and the pairs one. The lock is `flock` on the folder itself (no lock file
+        to leave behind), released by the kernel whenever the driver ends, even by `kill -9`. Where
+        there is no `fcntl` (Windows) batches are not locked.
+        """
+        if self._lock_fd is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:
+            return
+        try:
+            fd = os.open(self.out_dir, os.O_RDONLY)
+        except OSError:
+            return  # not created yet (`prepare` creates it and locks it)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UsageError(f"another mtqc batch is writing into {self.out_dir}; wait for it to end, "
+                             "or give this one another --out") from None
+        except OSError:
+            os.close(fd)  # a file system without locks (some network mounts): go on unlocked
+            return
+        self._lock_fd = fd
 
     # -- running
 
@@ -147,6 +184,7 @@ class ArchiveBatch:
         again checks only what is left. After Ctrl-C the articles not reached are recorded as
         interrupted, the summary is written, and the interrupt goes on.
         """
+        self._lock()
         info = info or executor.start()
         resume = Resume(self.plan, force=self.force)
         run = _Run(self.plan, resume, executor, info, Journal(self.journal_path), debug, on_progress)
