@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import MtqcError
-from .common import (fail_under_option, EXIT_BAD_INPUT, EXIT_UNDER_THRESHOLD, check_options, make_checker, review_option,
+from .common import (fail_under_option, EXIT_BAD_INPUT, EXIT_UNDER_THRESHOLD, check_options, make_checker, option_inputs,
+                     review_option,
                      err_console, handle_errors)
 
 
@@ -32,8 +33,7 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
     from ..reports.naming import plan_check_paths, prepare_report_dirs
     from ..reports.terminal import print_summary
 
-    plan = plan_check_paths(files, out_dir, json_path, html_path,
-                            other_inputs=[*opts["glossaries"], *opts.get("reviews", ())])
+    plan = plan_check_paths(files, out_dir, json_path, html_path, other_inputs=option_inputs(opts))
     outputs = [p for _, *pair in plan for p in pair]
     prepare_report_dirs(outputs)
     checker = make_checker(opts)

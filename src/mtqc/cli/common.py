@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 import click
 from rich.console import Console
@@ -113,6 +113,31 @@ review_option = click.option(
     "--review", "reviews", multiple=True, type=click.Path(path_type=Path),
     help="Review file exported from an HTML report (<stem>.review.json); the flags dismissed in it are not "
          "raised again on the same sentence. Repeatable.")
+
+
+def option_inputs(opts: dict[str, Any]) -> list[Path]:
+    """Every file the check options make mtqc read: glossaries, the calibration, review files."""
+    calibration = opts.get("calibration")
+    return [*(opts.get("glossaries") or ()), *([calibration] if calibration else []), *(opts.get("reviews") or ())]
+
+
+def guard_command_outputs(outputs: Iterable[Path], opts: dict[str, Any], inputs: Iterable[Path] = ()) -> None:
+    """Refuse, before any work, an output that is one of the command's inputs (see `guard_outputs`).
+
+    One place for every command: the files its options name (`option_inputs`) and those it reads
+    besides (articles, annotations and their articles), compared by real path and inode.
+
+    Raises:
+        UsageError: an output would replace an input, or two outputs are one file.
+    """
+    from ..reports.naming import guard_outputs
+
+    guard_outputs(outputs, [*inputs, *option_inputs(opts)])
+
+
+def gold_inputs(golds: Iterable[Any]) -> list[Path]:
+    """The files annotated articles are read from: each `*.gold.json` and the article beside it."""
+    return [p for g in golds for p in (g.gold_path, g.article_path)]
 
 
 def make_checker(opts: dict[str, Any]) -> "Checker":

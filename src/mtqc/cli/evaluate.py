@@ -9,7 +9,7 @@ from rich.console import Console
 
 from ..calibration.model import DEFAULT_MAJOR_PRECISION, DEFAULT_MAX_FALSE_FLAG_RATE
 from ..errors import UsageError
-from .common import check_options, make_checker, err_console, handle_errors
+from .common import check_options, err_console, gold_inputs, guard_command_outputs, handle_errors, make_checker
 
 if TYPE_CHECKING:
     from ..pipeline import Checker
@@ -50,6 +50,8 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
     from ..reports import write_json
 
     golds = load_gold_dirs(list(gold_dirs))
+    report_paths = [reports_dir / f"{Path(g.name).stem}.json" for g in golds] if reports_dir is not None else []
+    guard_command_outputs(report_paths, opts, gold_inputs(golds))  # before the articles are checked
     if folds is not None:
         from ..calibration.fit import cross_validate
 
@@ -66,9 +68,8 @@ def eval_command(gold_dirs: tuple[Path, ...], folds: int | None, as_json: bool, 
         result, major = evaluate(pairs, "minor"), evaluate(pairs, "major")
         cal = checker.calibration
         how = f"calibration {cal.label}" if cal else "uncalibrated signal flags"
-    if reports_dir is not None:
-        for gold, report in zip(golds, reports):
-            write_json(report, reports_dir / f"{Path(gold.name).stem}.json")
+    for report, report_path in zip(reports, report_paths):
+        write_json(report, report_path)
     payload: dict[str, Any] = {"evaluated_with": how, "engine": checker.engine_choice.engine.name,
                                "signature": str(checker.signature()), "all_flags": result.to_dict(),
                                "major_flags": major.to_dict()}
@@ -105,9 +106,7 @@ def calibrate(gold_dirs: tuple[Path, ...], out_path: Path, name: str | None, see
     if opts.get("calibration"):
         raise UsageError("calibrate fits a calibration from the signals' own flags; drop --calibration")
     golds = load_gold_dirs(list(gold_dirs))
-    inputs = {g.article_path.resolve() for g in golds} | {g.gold_path.resolve() for g in golds}
-    if out_path.resolve() in inputs:
-        raise UsageError(f"{out_path}: is one of the annotated inputs; write the calibration elsewhere")
+    guard_command_outputs([out_path], opts, gold_inputs(golds))
     checker = make_checker({**opts, "no_calibration": True})
     raw = _check_gold(checker, golds, "checking")
     samples = [s for g, r in zip(golds, raw) for s in samples_for(g, r)]

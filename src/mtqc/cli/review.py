@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from .common import err_console, handle_errors
+from .common import err_console, guard_command_outputs, handle_errors
 
 
 @click.group()
@@ -23,12 +23,11 @@ def review_apply(review_path: Path, out_path: Path) -> None:
     """Write the corrected article (plain text) from an editor's review."""
     from ..review.file import load_review
     from ..fs import is_stdout, write_atomic
-    from ..reports.naming import guard_outputs
 
     loaded = load_review(review_path)
     # the article itself, where it can be found, is an input too: never written over
     article = Path(loaded.source)
-    guard_outputs([out_path], [review_path, article, review_path.parent / article.name])
+    guard_command_outputs([out_path], {"reviews": [review_path]}, [article, review_path.parent / article.name])
     text = loaded.corrected_text()
     if is_stdout(out_path):
         click.echo(text, nl=False)
