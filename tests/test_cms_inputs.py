@@ -5,11 +5,13 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mtqc.cli import main
+from mtqc.pipeline import Checker
 from mtqc.review.file import article_sha256
 
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -62,7 +64,6 @@ def test_review_apply_refuses_a_nul_in_source_in_one_line(tmp_path: Path) -> Non
 
 
 def test_the_size_limit_holds_for_a_device_that_never_ends() -> None:
-    import pytest
 
     from mtqc.errors import InputError
     from mtqc.ingest import read_text
@@ -76,7 +77,6 @@ def test_the_size_limit_holds_for_a_fifo(tmp_path: Path) -> None:
     import os
     import threading
 
-    import pytest
 
     from mtqc.errors import InputError
     from mtqc.ingest import read_text
@@ -115,3 +115,53 @@ def test_the_size_limit_holds_for_a_pipe_to_the_cli(tmp_path: Path) -> None:
     assert proc.returncode == 2, err
     assert "20,000-byte limit" in err and len(err.strip().splitlines()) == 1, err
     assert not list(tmp_path.iterdir())  # no report written
+
+
+# ----------------------------------------------------------------- CRLF line ends come back
+
+
+_CRLF_ARTICLE = (
+    "# title: Road reopens after the flood\r\n"
+    "\r\n"
+    "Road reopens after the flood\r\n"
+    "\r\n"
+    "JAKARTA - Police reopened the coastal road on Tuesday after the water went down. Traffic was slow.\r\n"
+    "Workers cleared mud from the bridge, and the mayor thanked the volunteers.\r\n"
+    "\r\n"
+    "\r\n"
+    "The city will inspect the drains next week, officials said.\r\n"
+)
+
+
+@pytest.fixture(scope="module")
+def offline_checker() -> Checker:
+    from mtqc.config import load_settings
+    from mtqc.pipeline import CheckerConfig
+
+    return CheckerConfig(load_settings(env={}), engine="offline", calibrated=False).build()
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_an_unedited_article_comes_back_byte_for_byte(offline_checker: Checker, tmp_path: Path, newline: str) -> None:
+    from mtqc.ingest import load_article
+    from mtqc.review.file import review_from_report, review_to_dict
+
+    raw = _CRLF_ARTICLE.replace("\r\n", newline).encode("utf-8")
+    article_path = tmp_path / "road.txt"
+    article_path.write_bytes(raw)
+    article = load_article(article_path, 1_000_000)
+    assert all(article.text[s.start:s.end] == s.text and "\r" not in s.text for s in article.segments)
+    report = offline_checker.check_article(article)
+    review = review_from_report(report)
+    assert review.corrected_text().encode("utf-8") == raw
+    path = tmp_path / "road.review.json"
+    path.write_text(json.dumps(review_to_dict(review)), encoding="utf-8")
+    result = CliRunner().invoke(main, ["review", "apply", str(path), "--out", str(tmp_path / "out.txt")])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out.txt").read_bytes() == raw
+
+
+def test_a_lone_cr_is_a_line_end_and_crlf_is_kept() -> None:
+    from mtqc.ingest import decode
+
+    assert decode(b"One line.\rTwo lines.\r\n", "x") == "One line.\nTwo lines.\r\n"

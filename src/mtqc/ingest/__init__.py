@@ -38,6 +38,9 @@ def article_from_text(text: str, source: str, *, suffix: str = ".txt", max_bytes
     if max_bytes is not None and len(text.encode("utf-8")) > max_bytes:
         raise InputError(f"{source}: the text is over {max_bytes} bytes (MTQC_MAX_BYTES); split it or raise the limit")
     suffix = suffix.lower()
+    if suffix in (".html", ".htm", ".md", ".markdown"):
+        # their Article.text is derived (rendered, extracted), never the file as read: LF line ends
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if suffix in (".html", ".htm"):
         article = html_article(text, source)
     elif suffix in (".md", ".markdown"):

@@ -9,6 +9,7 @@ from ..errors import InputError
 _SAMPLE = 8192
 # C0 controls other than tab, newline, form feed and carriage return (and DEL): binary debris
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def utf16_byte_order(data: bytes) -> str | None:
@@ -71,8 +72,9 @@ def decode(data: bytes, name: str) -> str:
     if not text.strip():
         raise InputError(f"{name}: empty file, nothing to check")
     # the few stray controls let through become spaces (same length, so offsets hold): parsers
-    # such as lxml refuse them outright
-    text = _CONTROLS.sub(" ", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # such as lxml refuse them outright. CRLF line ends stay as read (the corrected text gives
+    # them back); a lone CR (old Mac files) becomes LF, same length.
+    text = _CONTROLS.sub(" ", _LONE_CR.sub("\n", text))
     if not text.strip():
         raise InputError(f"{name}: empty file, nothing to check")
     return text

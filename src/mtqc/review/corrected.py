@@ -18,16 +18,19 @@ def join_sentences(sentences: Sequence[tuple[str, int | None, str | None]]) -> s
     unedited comes back as it was read. A deleted (empty) sentence takes its separator with it,
     and the wider of the two separators around it stays. Where `text_before` is unknown (reports
     and review files from before it was recorded), a space joins the sentences of a paragraph and
-    a blank line separates paragraphs.
+    a blank line separates paragraphs. Line ends are the article's: CRLF where the separators
+    as read have CRLF, else LF.
 
     The HTML report's "corrected text" export does exactly this in JavaScript; keep them alike.
     """
     pieces: list[str] = []
     pending: str | None = None
     last_paragraph: object = object()
+    # an article read with CRLF line ends comes back with them, its last line included
+    newline = "\r\n" if any(before and "\r\n" in before for _, _, before in sentences) else "\n"
     for text, paragraph, before in sentences:
         if before is None:
-            before = " " if paragraph is not None and paragraph == last_paragraph else "\n\n"
+            before = " " if paragraph is not None and paragraph == last_paragraph else newline * 2
         last_paragraph = paragraph
         pending = before if pending is None else _merge_separators(pending, before)
         text = text.strip(_JS_WHITESPACE)
@@ -35,7 +38,7 @@ def join_sentences(sentences: Sequence[tuple[str, int | None, str | None]]) -> s
             pieces += [pending, text]
             pending = None
     joined = "".join(pieces).strip(_JS_WHITESPACE)
-    return joined + "\n" if joined else ""
+    return joined + newline if joined else ""
 
 
 def _widest(a: str, b: str) -> str:
