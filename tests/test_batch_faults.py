@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from mtqc.batch.plan import pair_id
 from mtqc.batch.records import check_record_json
+from mtqc.batch.sources import id_report_name
 from mtqc.cli import main
 from mtqc.errors import TransientEngineError
 from mtqc.pipeline import Checker
@@ -264,3 +265,50 @@ def test_two_concurrent_batches_into_one_folder_leave_a_summary_that_matches_the
     assert codes[0] == 0 and codes[1] in (0, 2), results  # 2: refused, another batch was writing
     for article in _summary(out)["articles"]:
         assert pair_id(out / article["json"], out / article["html"]) == article["report_id"]
+
+
+# ------------------------------------------------------------------ 5. JSONL ids that differ only in case
+
+
+def _jsonl_names(tmp: Path, ids: list[str]) -> dict[str, str]:
+    """JSON report path (relative to OUTDIR) of each id, as a batch plans it."""
+    from mtqc.batch.archive import ArchiveBatch
+    from mtqc.batch.sources import JsonlSource
+
+    path = tmp / "articles.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": "A short article."}) + "\n" for i in ids), encoding="utf-8")
+    with ArchiveBatch(JsonlSource(path, 1 << 20), tmp / "out") as batch:
+        return {unit.jsonl_id: batch.plan.report_relpaths(unit.relative)[0] for unit in batch.plan.units()
+                if unit.jsonl_id is not None and unit.relative is not None}
+
+
+def test_jsonl_ids_that_differ_only_in_case_get_distinct_report_names(tmp_path: Path) -> None:
+    jsonl = tmp_path / "articles.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": i, "text": _article(n)}) + "\n"
+                             for n, i in enumerate(["A", "a", "B", "Ab", "aB"])), encoding="utf-8")
+    out = tmp_path / "out"
+    code, stdout, _ = _run("batch", str(jsonl), "--out", str(out), *OFFLINE)
+    assert code == 0 and "checked 5 of 5" in stdout
+    names = {a["id"]: a["json"] for a in _summary(out)["articles"]}
+    assert names["a"] == "articles/a.json" and names["B"] == "articles/B.json"  # no clash: the usual name
+    assert names["A"].startswith("articles/A%~") and names["Ab"].startswith("articles/Ab%~")
+    assert len({n.lower() for n in names.values()}) == 5  # distinct where case is ignored
+    assert all((out / n).is_file() for n in names.values())
+    code, stdout, _ = _run("batch", str(jsonl), "--out", str(out), *OFFLINE)
+    assert code == 0 and "5 unchanged" in stdout  # stable from run to run
+
+
+@settings(max_examples=40, deadline=None)
+@given(ids=st.lists(st.text(alphabet="aAbB.%é", min_size=1, max_size=4).filter(lambda s: s.strip()), min_size=1,
+                    max_size=8, unique=True))
+def test_jsonl_report_names_are_distinct_ignoring_case_and_do_not_depend_on_order(
+    tmp_path_factory: pytest.TempPathFactory, ids: list[str]
+) -> None:
+    names = _jsonl_names(tmp_path_factory.mktemp("ids"), ids)
+    assert len({n.lower() for n in names.values()}) == len(ids)
+    again = _jsonl_names(tmp_path_factory.mktemp("ids"), list(reversed(ids)))
+    assert again == names
+    for i, name in names.items():  # an id whose name clashes with no other keeps it
+        plain = f"articles/{id_report_name(i).with_suffix('.json')}"
+        if sum(f"articles/{id_report_name(j).with_suffix('.json')}".lower() == plain.lower() for j in ids) == 1:
+            assert name == plain

@@ -14,7 +14,7 @@ from ..reports.index import summary_row_extras_from_json
 from ..reports.naming import ARTICLES_DIR, BATCH_FILES, INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_relpaths
 from .journal import JournalReader
 from .records import INPUT, ArticleRecord, rounded
-from .sources import FolderSource, JsonlSource, Skipped, Unit
+from .sources import FolderSource, JsonlSource, Skipped, Unit, id_name_folded, id_report_name
 from .workdb import PathRow, WorkDB
 
 Source = FolderSource | JsonlSource
@@ -129,7 +129,27 @@ class BatchPlan:
         """The articles, streamed; a JSONL id seen on an earlier line makes the unit an error (after `build`)."""
         for found in self._found():
             if isinstance(found, Unit):
-                yield self._duplicate(found) or found
+                yield self._duplicate(found) or self._case_distinct(found)
+
+    def _case_distinct(self, unit: Unit) -> Unit:
+        """`unit`, its report name made distinct when another JSONL id's name differs from it only in case."""
+        if unit.jsonl_id is None or unit.relative is None:
+            return unit
+        relative = self._id_relative(unit.jsonl_id)
+        return unit if relative == unit.relative else replace(unit, relative=relative)
+
+    def _id_relative(self, article_id: str) -> PurePosixPath:
+        """A JSONL id's report name (after `build`): `A` and `a` would be one file where case is ignored
+        (macOS, Windows), so in such a group every name but an all-lower-case one gets a suffix.
+
+        The rule depends only on the ids in the file, not their order, and keeps the name of every
+        id that clashes with none.
+        """
+        name = id_report_name(article_id)
+        folded = id_name_folded(name)
+        if str(name) == folded or not self.work.folded_clash(folded):
+            return name
+        return id_report_name(article_id, case_suffix=True)
 
     def _duplicate(self, unit: Unit) -> Unit | None:
         """`unit` as an error when its JSONL id is first on another line; else None."""
@@ -165,12 +185,18 @@ class BatchPlan:
             else:
                 self.total += 1
                 self._plan_unit(found, guard)
+        for article_id in self.work.named_ids():  # named once every id is known (see `_id_relative`)
+            for report in self.report_paths(self._id_relative(article_id)):
+                guard.write(report)
         guard.check()
 
     def _plan_unit(self, unit: Unit, guard: _PathGuard) -> None:
         if unit.jsonl_id is not None and not self.work.claim_id(unit.jsonl_id, unit.line):
             return  # a duplicate: recorded as such, never given a report
         if unit.relative is None:
+            return
+        if unit.jsonl_id is not None:  # its reports are checked once all names are known
+            self.work.add_name(unit.jsonl_id, id_name_folded(unit.relative))
             return
         self._refuse_batch_file(unit.relative)
         if unit.file is not None:

@@ -197,19 +197,31 @@ class FolderSource:
         return names
 
 
-def id_report_name(article_id: str) -> PurePosixPath:
+def id_report_name(article_id: str, *, case_suffix: bool = False) -> PurePosixPath:
     """The relative path that names a JSONL article's reports: one file name, one-to-one with the id.
 
     The id is percent-encoded (so `a/b`, `..` and `%` cannot escape or collide); a very long id is
     cut and ends in `%~` and a hash, which percent-encoding never produces. `.txt` is added so
     that the reports are `<id>.json`/`<id>.html` (see `report_base`).
+
+    With `case_suffix` (the id's name folds to the same lower case as another id's, `A` and `a`)
+    the name ends in `%~` and a shorter hash of the id, so that the two stay distinct on a file
+    system that ignores case (see `id_name_folded`).
     """
     name = quote(article_id, safe="")
     if name.startswith("."):
         name = "%2E" + name[1:]  # no hidden file, no `.`/`..`
+    digest = hashlib.sha256(article_id.encode("utf-8")).hexdigest()
+    if case_suffix:  # 16 hex digits, not 20: never the same as a long id's name
+        return PurePosixPath(name[:_MAX_NAME] + "%~" + digest[:16] + ".txt")
     if len(name) > _MAX_NAME:
-        name = name[:_MAX_NAME] + "%~" + hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:20]
+        name = name[:_MAX_NAME] + "%~" + digest[:20]
     return PurePosixPath(name + ".txt")
+
+
+def id_name_folded(name: PurePosixPath) -> str:
+    """A JSONL report name as a case-insensitive file system compares it (names are ASCII: percent-encoded)."""
+    return str(name).lower()
 
 
 def _lines(fh: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:

@@ -18,6 +18,9 @@ SCHEMA = """
     CREATE TABLE prev (key TEXT PRIMARY KEY, record TEXT);
     -- a JSONL file's ids, each with the line it is first on (a later line with it is a duplicate)
     CREATE TABLE ids (id TEXT PRIMARY KEY, line INTEGER);
+    -- each (first-line) JSONL id's report name as a case-insensitive file system sees it
+    CREATE TABLE names (id TEXT PRIMARY KEY, folded TEXT);
+    CREATE INDEX names_folded ON names(folded);
     -- what the batch reads and what it writes, as (real path, "dev:inode", path as named): for the guard
     CREATE TABLE inputs (real TEXT, ino TEXT, path TEXT);
     CREATE TABLE outputs (real TEXT, ino TEXT, path TEXT);
@@ -80,6 +83,18 @@ class WorkDB:
     def first_line(self, article_id: str) -> int | None:
         row = self.db.execute("SELECT line FROM ids WHERE id = ?", (article_id,)).fetchone()
         return row[0] if row else None
+
+    def add_name(self, article_id: str, folded: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO names VALUES (?, ?)", (article_id, folded))
+
+    def folded_clash(self, folded: str) -> bool:
+        """True when two ids' report names fold to `folded` (they would be one file where case is ignored)."""
+        return len(self.db.execute("SELECT 1 FROM names WHERE folded = ? LIMIT 2", (folded,)).fetchall()) > 1
+
+    def named_ids(self) -> Iterator[str]:
+        """The JSONL ids that get reports, in no particular order."""
+        for (article_id,) in self.db.execute("SELECT id FROM names"):  # streamed: memory stays flat
+            yield article_id
 
     def add_paths(self, inputs: Iterable[PathRow], outputs: Iterable[PathRow]) -> None:
         self.db.executemany("INSERT INTO inputs VALUES (?, ?, ?)", inputs)
