@@ -252,15 +252,24 @@ def test_a_review_missing_a_required_key_is_refused(review: Review, data: st.Dat
         loads_review(json.dumps(doc), "gen.review.json")
 
 
+def _concept_terms(path: Path) -> list[tuple[Any, ...]]:
+    return [(c.preferred, c.indonesian, c.accepted, c.wrong, c.note, c.source, c.severity)
+            for c in load_glossary_file(path).concepts]
+
+
 @PROPS
-@given(st.lists(reviews(), min_size=1, max_size=3))
-def test_learned_glossaries_always_load_and_pass_the_check(batch: list[Review]) -> None:
+@pytest.mark.parametrize("suffix", [".glossary", ".csv", ".tsv"])
+@given(batch=st.lists(reviews(), min_size=1, max_size=3))
+def test_learned_glossaries_always_load_and_pass_the_check(suffix: str, batch: list[Review]) -> None:
     result = learn_glossary(batch)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "learned.glossary"
-        path.write_text(result.to_glossary(["a\nb.review.json"]), encoding="utf-8")
+        path = Path(tmp) / f"learned{suffix}"
+        path.write_text(result.to_glossary(["a\nb.review.json"], suffix), encoding="utf-8")
         assert check_glossary_file(path) == []
-        assert len(load_glossary_file(path).concepts) == len(result.concepts)
+        assert [c[0] for c in _concept_terms(path)] == [c.preferred for c in result.concepts]
+        stanzas = Path(tmp) / "learned.glossary"
+        stanzas.write_text(result.to_glossary(["a.review.json"]), encoding="utf-8")
+        assert _concept_terms(path) == _concept_terms(stanzas)  # one glossary, whatever the format
 
 
 # ----------------------------------------------------------------------------- suppression
@@ -322,6 +331,24 @@ def test_accepted_and_edited_terminology_becomes_glossary_entries(report: Articl
     assert "kept as it was (c.review.json" in learn_glossary([accepted, kept]).conflicts[0]
 
 
+@pytest.mark.parametrize("suffix", [".glossary", ".csv", ".tsv"])
+def test_a_hash_in_a_learned_glossary_is_never_read_as_a_comment(report: ArticleReport, tmp_path: Path,
+                                                                 suffix: str) -> None:
+    base = review_from_report(report)
+    sentence = next(d.sentence for d in base.decisions if d.span_text == "media crew")
+    desk = replace(_decide(base, "media crew", "accepted", sentence.replace("media crew", "reporters")),
+                   name="desk #2.review.json")
+    path = tmp_path / f"learned{suffix}"
+    path.write_text(learn_glossary([desk]).to_glossary(["desk #2.review.json"], suffix), encoding="utf-8")
+    [concept] = load_glossary_file(path).concepts
+    assert concept.preferred == "reporters" and "#2.review.json (sentence 1)" in concept.source
+    # a term with a '#' starting a word cannot be held by the stanza format: skipped, and said so
+    hashed = replace(_decide(base, "media crew", "edited", sentence.replace("media crew", "#1 reporters")),
+                     name="e.review.json")
+    result = learn_glossary([hashed])
+    assert not result.concepts and "'#' starting a word" in result.skipped[0]
+
+
 # ----------------------------------------------------------------------------- command line
 
 
@@ -348,6 +375,19 @@ def test_cli_review_apply_glossary_learn_and_check_review(report: ArticleReport,
     code, out, _ = _run("glossary", "learn", str(path), "--out", str(tmp_path / "learned.glossary"))
     assert code == 0 and "1 concept" in out
     assert _run("glossary", "check", str(tmp_path / "learned.glossary"))[0] == 0
+    # the suffix names the format, as it does when the glossary is loaded
+    learned = [(c.preferred, c.wrong, c.severity) for c in load_glossary_file(tmp_path / "learned.glossary").concepts]
+    assert learned == [("reporters", ("media crew",), "minor")]
+    for suffix in (".csv", ".tsv", ".txt"):
+        out_path = tmp_path / f"learned{suffix}"
+        code, out, err = _run("glossary", "learn", str(path), "--out", str(out_path))
+        assert code == 0 and "1 concept" in out, err
+        assert _run("glossary", "check", str(out_path))[0] == 0
+        assert [(c.preferred, c.wrong, c.severity) for c in load_glossary_file(out_path).concepts] == learned
+    for name in ("learned.tbx", "learned.json", "learned"):
+        code, _, err = _run("glossary", "learn", str(path), "--out", str(tmp_path / name))
+        assert code == 2 and "the suffix names the format" in err and len(err.strip().splitlines()) == 1
+        assert not (tmp_path / name).exists()
 
     article = tmp_path / "harbour.txt"
     article.write_text(TEXT, encoding="utf-8")

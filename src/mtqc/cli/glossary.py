@@ -6,7 +6,8 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from .common import EXIT_BAD_INPUT, err_console, handle_errors
+from ..errors import UsageError
+from .common import EXIT_BAD_INPUT, err_console, guard_command_outputs, handle_errors
 
 
 @click.group()
@@ -37,19 +38,23 @@ def glossary_check(paths: tuple[Path, ...]) -> None:
 @glossary.command("learn")
 @click.argument("reviews", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out_path", type=click.Path(path_type=Path), required=True,
-              help="Glossary file to write (the project's stanza format; use it with --glossary).")
+              help="Glossary file to write, in the format its suffix names: .glossary/.txt (stanzas), .csv or .tsv.")
 @handle_errors
 def glossary_learn(reviews: tuple[Path, ...], out_path: Path) -> None:
     """Turn accepted and edited terminology decisions in review files into glossary entries."""
     from ..review.file import load_review
     from ..fs import write_atomic
     from ..glossary.learn import learn_glossary
-    from ..reports.naming import guard_outputs
+    from ..glossary.formats import WRITABLE_SUFFIXES
 
-    guard_outputs([out_path], reviews)
+    guard_command_outputs([out_path], {"reviews": reviews})
+    # the suffix picks the reader when the glossary is loaded, so it picks the writer too
+    if out_path.suffix.lower() not in WRITABLE_SUFFIXES:
+        raise UsageError(f"{out_path}: a learned glossary is written as {', '.join(WRITABLE_SUFFIXES)} "
+                         "(the suffix names the format); choose one of these")
     loaded = [load_review(p) for p in reviews]
     result = learn_glossary(loaded)
-    write_atomic(out_path, result.to_glossary(str(p) for p in reviews))
+    write_atomic(out_path, result.to_glossary((str(p) for p in reviews), out_path.suffix))
     for conflict in result.conflicts:
         err_console.print(f"[yellow]conflict (left out):[/] {escape(conflict)}", soft_wrap=True)
     for skipped in result.skipped:

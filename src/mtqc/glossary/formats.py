@@ -26,6 +26,10 @@ _XML_SUFFIXES = (".tbx", ".xml")
 # a trailing comment in the stanza format: '#' after whitespace ("en: reporters  # preferred");
 # a '#' inside a word is the value's own ("C#", "F#")
 _TRAILING_COMMENT = re.compile(r"\s#.*$")
+# what `format_glossary` writes, by suffix: what `load_glossary_file` reads back with the same suffix
+STANZA_SUFFIXES = (".glossary", ".txt")
+WRITABLE_SUFFIXES = (*STANZA_SUFFIXES, ".csv", ".tsv")
+_COLUMNS = ("id", "en", "accept", "wrong", "note", "source", "severity")  # the stanza keys, as CSV/TSV columns
 
 
 @dataclass(frozen=True)
@@ -221,3 +225,28 @@ def inspect_glossary_file(path: Path) -> GlossaryCheck:
 def check_glossary_file(path: Path) -> list[tuple[int, str]]:
     """Every problem in a glossary as (line, message); an empty list when it is fine."""
     return list(inspect_glossary_file(path).problems)
+
+
+def format_glossary(concepts: Iterable[dict[str, str]], suffix: str, comments: Iterable[str] = ()) -> str:
+    """Concepts (each `key: value` fields, lists already joined by ';') as the format `suffix` names.
+
+    Stanza files keep `comments` as `#` lines; CSV and TSV have no comments, so they are left out.
+
+    Raises:
+        GlossaryError: `suffix` is not one of `WRITABLE_SUFFIXES` (TBX is read, never written).
+    """
+    suffix = suffix.lower()
+    if suffix in STANZA_SUFFIXES:
+        header = "".join(f"# {line}\n" for line in comments)
+        body = "\n".join("".join(f"{k}: {fields[k]}\n" for k in _COLUMNS if fields.get(k)) for fields in concepts)
+        return header + ("\n" if header else "") + body
+    if suffix in (".csv", ".tsv"):
+        buffer = io.StringIO(newline="")
+        # QUOTE_MINIMAL quotes a value holding the delimiter, a quote or a line break: the reader gets it back
+        writer = csv.writer(buffer, delimiter="," if suffix == ".csv" else "\t", lineterminator="\n")
+        writer.writerow(_COLUMNS)
+        for fields in concepts:
+            writer.writerow([fields.get(k, "") for k in _COLUMNS])
+        return buffer.getvalue()
+    raise GlossaryError(f"cannot write a glossary as {suffix or 'a file without a suffix'!r}; "
+                        f"name the file with one of {', '.join(WRITABLE_SUFFIXES)}")

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..results import SEVERITIES
 from ..review.file import Decision, Review
+from .formats import format_glossary
 
 # flag types whose decisions teach terminology: a wrong rendering (glossary `wrong`) or an
 # Indonesian word left in the English (glossary `id`)
@@ -22,9 +24,20 @@ def _key(term: str) -> str:
     return " ".join(term.casefold().split())
 
 
+# in the stanza format a '#' at a value's start or after whitespace starts a comment
+_COMMENT_START = re.compile(r"(?:^|\s)#")
+
+
 def _representable(term: str) -> bool:
-    """A term the stanza format can hold: one line (as str.splitlines sees it), no list separators."""
-    return bool(term.strip()) and len((term + "x").splitlines()) == 1 and ";" not in term and "|" not in term
+    """A term every glossary format can hold: one line (as str.splitlines sees it), no list separators,
+    no '#' that the stanza reader would take for a comment."""
+    return (bool(term.strip()) and len((term + "x").splitlines()) == 1 and ";" not in term and "|" not in term
+            and not _COMMENT_START.search(term.strip()))
+
+
+def _commentless(text: str) -> str:
+    """Free text (a note, review file names) with no '#' after whitespace, so the stanza reader keeps all of it."""
+    return re.sub(r"\s+(?=#)", "", text)
 
 
 def replacement_for(sentence: str, span: tuple[int, int], final: str) -> str | None:
@@ -69,21 +82,19 @@ class LearnedConcept:
     severity: str = "minor"
     evidence: list[str] = field(default_factory=list)  # "file (sentence n)" per decision
 
-    def to_stanza(self) -> str:
-        lines = []
-        if self.indonesian:
-            lines.append("id: " + "; ".join(self.indonesian))
-        lines.append("en: " + self.preferred)
-        if self.wrong:
-            lines.append("wrong: " + "; ".join(self.wrong))
+    def fields(self) -> dict[str, str]:
+        """The concept as glossary keys and values (`format_glossary` writes them in any format)."""
         replaced = ", ".join(f"'{t}'" for t in (*self.wrong, *self.indonesian))
         n = len(self.evidence)
-        lines.append(_one_line(f"note: Editors replaced {replaced} with '{self.preferred}' "
-                               f"({n} decision{'s' if n != 1 else ''})."))
         shown = "; ".join(self.evidence[:5]) + (f"; and {n - 5} more" if n > 5 else "")
-        lines.append(_one_line(f"source: editor review: {shown}"))
-        lines.append(f"severity: {self.severity}")
-        return "\n".join(lines) + "\n"
+        fields = {"id": "; ".join(self.indonesian), "en": self.preferred, "wrong": "; ".join(self.wrong),
+                  "note": _commentless(_one_line(f"Editors replaced {replaced} with '{self.preferred}' "
+                                                 f"({n} decision{'s' if n != 1 else ''}).")),
+                  "source": _commentless(_one_line(f"editor review: {shown}")), "severity": self.severity}
+        return {k: v for k, v in fields.items() if v}
+
+    def to_stanza(self) -> str:
+        return format_glossary([self.fields()], ".glossary")
 
 
 @dataclass(frozen=True)
@@ -94,14 +105,18 @@ class LearnResult:
     conflicts: list[str]  # renderings decided differently: listed for a person, never guessed
     skipped: list[str]  # decisions that could not become an entry, and why
 
-    def to_glossary(self, sources: Iterable[str]) -> str:
-        """The project's stanza format; loads with `mtqc.glossary.load_glossary_file`."""
+    def to_glossary(self, sources: Iterable[str], suffix: str = ".glossary") -> str:
+        """The glossary in the format `suffix` names (stanzas, CSV or TSV); loads back by that suffix.
+
+        Raises:
+            GlossaryError: `suffix` names no format mtqc writes.
+        """
         names = ", ".join(_one_line(s) for s in sources)
-        header = ("# Learned by `mtqc glossary learn` from editors' review decisions: " + names).rstrip()
-        body = "\n".join(c.to_stanza() for c in self.concepts)
-        note = "# Conflicting decisions (left out, decide them by hand):\n" + "".join(
-            f"#   {_one_line(c)}\n" for c in self.conflicts) if self.conflicts else ""
-        return header + "\n" + note + "\n" + body
+        comments = [("Learned by `mtqc glossary learn` from editors' review decisions: " + names).rstrip()]
+        if self.conflicts:  # stanza files only: CSV and TSV have no comments (the command lists them too)
+            comments += ["Conflicting decisions (left out, decide them by hand):",
+                         *(f"  {_one_line(c)}" for c in self.conflicts)]
+        return format_glossary((c.fields() for c in self.concepts), suffix, comments)
 
 
 def learn_glossary(reviews: Iterable[Review]) -> LearnResult:
@@ -135,7 +150,7 @@ def learn_glossary(reviews: Iterable[Review]) -> LearnResult:
                 continue  # accepted as it was: nothing to learn
             if not _representable(chosen) or not _representable(d.span_text):
                 skipped.append(f"'{_one_line(d.span_text)}' -> '{_one_line(chosen)}' in {where}: a glossary term "
-                               "cannot hold ';', '|' or a line break")
+                               "cannot hold ';', '|', a line break or a '#' starting a word")
                 continue
             choices.setdefault(key, {}).setdefault(_key(chosen), []).append((d, chosen, where))
             if key not in order:
