@@ -74,7 +74,7 @@ def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
 
 
 def guard_outputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
-    """Refuse before any work when a report would replace an input or another report.
+    """Refuse before any work when an output would replace an input or another output.
 
     Links are followed (a write through a link replaces what it names) and files are compared by
     device and inode, so a second name for an input is caught too.
@@ -96,8 +96,9 @@ def guard_outputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
         real, inode = _identity(out)
         source = real_inputs.get(real) or (inode_inputs.get(inode) if inode is not None else None)
         if source is not None:
-            raise UsageError(f"the report {out} would replace {source}, one of the inputs; mtqc never writes over "
-                             "its input: choose another --out, --json or --html")
+            # one message for every command: a report, a calibration, a glossary or a corrected article
+            raise UsageError(f"the output {out} would replace {source}, one of the inputs; mtqc never writes over "
+                             "its input: choose another output path")
         if real in seen:
             raise UsageError(f"two reports would be written to {out} ({seen[real]} and {out}); "
                              "name different paths")
@@ -119,7 +120,7 @@ def plan_check_paths(
 
     Raises:
         UsageError: `--json`/`--html` with several files, both streamed to '-', or a report that
-            would replace an input (an article or a glossary) or another report.
+            would replace an input (an article, glossary, calibration or review) or another report.
     """
     if len(files) > 1 and (json_path or html_path):
         raise UsageError("--json/--html name one report; with several FILES use --out DIR")
