@@ -8,11 +8,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mtqc.engines.llm_prompts import (
-    annotation_items, annotation_messages, escape_block, locate_span, parse_json_reply, parse_numbered,
+    MAX_ITEMS_PER_REPLY, MAX_ITEMS_PER_SENTENCE, MAX_REPLY_CHARS, annotation_items, annotation_messages, escape_block, locate_span, parse_json_reply, parse_numbered,
     translation_messages, verify_annotations,
 )
 from mtqc.signals.llm_mqm import flag_type
 
+SEVERITY_WORDS = ("minor", "major", "critical", "neutral", "Major", "huge")
 one_line = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=40).filter(
     lambda t: t.strip() and t == " ".join(t.split()))
 
@@ -187,6 +188,85 @@ def test_every_kept_span_is_in_its_sentence(texts: list[str], items: list[dict])
             assert error.severity in ("minor", "major", "critical")
             if error.span is not None:
                 assert 0 <= error.span[0] < error.span[1] <= len(text)
+
+
+# --- runaway and hostile replies -----------------------------------------------------------
+
+def _item(sentence: int, span: str) -> dict:
+    return {"sentence": sentence, "span": span, "category": "other", "severity": "minor"}
+
+
+def test_a_reply_over_the_size_cap_is_unreadable_not_read() -> None:
+    reply = '{"errors": [' + "0," * (MAX_REPLY_CHARS // 2) + "0]}"
+    assert len(reply) > MAX_REPLY_CHARS
+    assert parse_json_reply(reply) is None
+    assert parse_numbered("[1] " + "x" * MAX_REPLY_CHARS, 1) is None
+
+
+def test_a_reply_of_fifty_thousand_items_is_capped_and_counted() -> None:
+    # once 100,000 items (120 MB) ran for minutes at a gigabyte: every item searched the sentence
+    # and compared each occurrence with every error kept so far
+    texts = [" ".join(["a"] * 60), "b b b", "No errors here."]
+    items = [_item(n % 3 + 1, "a" if n % 3 == 0 else "b") for n in range(50_000)]
+    out = verify_annotations(items, texts)
+    assert [len(a.errors) for a in out] == [MAX_ITEMS_PER_SENTENCE, MAX_ITEMS_PER_SENTENCE, 0]
+    assert len({e.span for e in out[0].errors}) == MAX_ITEMS_PER_SENTENCE  # distinct occurrences
+    assert all(texts[0][slice(*e.span)] == "a" for e in out[0].errors if e.span)
+    assert {e.span for e in out[1].errors} == {(0, 1), (2, 3), (4, 5)}  # then the first again
+    assert out[2].dropped == MAX_ITEMS_PER_REPLY // 3  # "b" is not in it; counted up to the reply cap
+    assert sum(len(a.errors) + a.dropped for a in out) == len(items)  # every item kept or counted
+    assert out[0].dropped >= len(items) - MAX_ITEMS_PER_REPLY  # those past the cap, on the first
+    # the same through the reply text: items of a few bytes after a few real ones
+    reply = json.dumps({"errors": [_item(1, "a")] * 100 + [0] * 49_900}, separators=(",", ":"))
+    assert len(reply) < MAX_REPLY_CHARS
+    items = annotation_items(parse_json_reply(reply))
+    assert items is not None and len(items) == 50_000
+    first, second, third = verify_annotations(items, texts)
+    assert len(first.errors) == MAX_ITEMS_PER_SENTENCE and first.dropped == 50_000 - MAX_ITEMS_PER_SENTENCE
+    assert not second.errors and not second.dropped and not third.errors
+
+
+json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12))
+json_values = st.recursive(json_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+item_like = st.fixed_dictionaries({}, optional={
+    "sentence": st.one_of(st.integers(-1, 4), st.sampled_from(["1", " 2 ", "\u00b2", "9" * 5000]), json_values),
+    "span": st.one_of(st.sampled_from(["rain", "Rain fell", "\ud800", ""]), json_values),
+    "category": st.one_of(st.sampled_from(["other", "\ud800x"]), json_values),
+    "severity": st.one_of(st.sampled_from(list(SEVERITY_WORDS)), json_values),
+    "correction": json_values, "explanation": st.one_of(st.just("\udfff"), json_values),
+})
+any_reply = st.one_of(
+    json_values, st.lists(st.one_of(item_like, json_values), max_size=6),
+    st.builds(lambda items, key: {key: items}, st.lists(st.one_of(item_like, json_values), max_size=6),
+              st.sampled_from(["errors", "annotations", "issues"])),
+    item_like)
+
+
+@settings(max_examples=150, deadline=None)
+@given(any_reply, st.lists(st.sampled_from(["Rain fell.", "rain rain", "\u201cRain\u201d fell."]), max_size=3))
+# a sentence number of 5000 digits, which int() refuses: once a ValueError out of the reader
+@example({"errors": [{"sentence": "9" * 5000, "span": "rain", "category": "other", "severity": "minor"}]},
+         ["rain rain"])
+# a lone surrogate, which JSON can escape but no UTF-8 report can write: once kept as it came
+@example([{"sentence": 1, "span": "rain", "category": "other", "severity": "minor", "explanation": "\ud800"}],
+         ["rain rain"])
+def test_any_json_reply_gives_annotations_or_a_counted_unreadable_reply(data: object, texts: list[str]) -> None:
+    for items in (annotation_items(data), annotation_items(parse_json_reply(json.dumps(data)))):
+        out = verify_annotations(items, texts)
+        assert len(out) == len(texts)
+        if items is None:
+            assert all(a.malformed and not a.errors for a in out)
+            continue
+        assert sum(len(a.errors) + a.dropped for a in out) <= len(items)
+        for text, annotation in zip(texts, out):
+            assert not annotation.malformed
+            for error in annotation.errors:
+                assert error.severity in ("minor", "major", "critical")
+                assert error.span is None or 0 <= error.span[0] < error.span[1] <= len(text)
+                for field in (error.category, error.correction or "", error.explanation):
+                    field.encode("utf-8")  # no lone surrogate reaches a report
+        json.dumps(items)  # what the engine caches is plain, flat JSON
 
 
 @settings(max_examples=80, deadline=None)

@@ -207,8 +207,23 @@ def _near_miss(lines: Sequence[str], markers: Sequence[tuple[str, int, str] | No
     return texts
 
 
+# Error items read from one annotation reply (one article, or part of one) and naming one
+# sentence: a model reports a handful; beyond these the items are dropped and counted unread, so
+# that a runaway reply costs no span search.
+MAX_ITEMS_PER_REPLY = 400
+MAX_ITEMS_PER_SENTENCE = 20
+
+# the fields of an error item mtqc reads: the rest of an item is not kept (nor cached)
+_FIELDS = ("sentence", "span", "category", "severity", "correction", "explanation")
+
+
 def parse_json_reply(reply: str) -> Any | None:
-    """The JSON in a reply, read tolerantly (code fences, prose around it); None if there is none."""
+    """The JSON in a reply, read tolerantly (code fences, prose around it); None if there is none.
+
+    A reply over MAX_REPLY_CHARS is not read: None, like any unreadable reply.
+    """
+    if not isinstance(reply, str) or len(reply) > MAX_REPLY_CHARS:
+        return None
     text = reply.strip()
     candidates = [text]
     fence = re.search(r"```(?:json)?\s*(.*?)```", text, re.S | re.I)
@@ -227,16 +242,41 @@ def parse_json_reply(reply: str) -> Any | None:
 
 
 def annotation_items(data: Any) -> list[Any] | None:
-    """The list of error objects in a parsed reply ({"errors": [...]}, or a bare list)."""
+    """The list of error objects in a parsed reply ({"errors": [...]}, or a bare list).
+
+    Each object keeps only the fields mtqc reads, with scalar values, so that what is cached is
+    small and flat whatever the reply nested; anything else becomes None (dropped and counted).
+    """
+    items: list[Any] | None = None
     if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
+        items = data
+    elif isinstance(data, dict):
         for key in ("errors", "annotations", "issues"):
             if isinstance(data.get(key), list):
-                return data[key]
-        if "sentence" in data:
-            return [data]
-    return None
+                items = data[key]
+                break
+        else:
+            if "sentence" in data:
+                items = [data]
+    if items is None:
+        return None
+    return [_slim(item) for item in items]
+
+
+def _slim(item: Any) -> dict[str, Any] | None:
+    if not isinstance(item, dict):
+        return None
+    return {k: _clean(v) if isinstance(v, str) else v for k in _FIELDS if k in item
+            for v in [item[k]] if v is None or isinstance(v, (str, int))}
+
+
+def _clean(text: str) -> str:
+    """The text without lone surrogates (JSON can escape them), which no UTF-8 report can write."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 # one character for one character, so that offsets found in the normalised text are valid in
@@ -249,6 +289,47 @@ _SAME = str.maketrans({
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 
 
+class _Spans:
+    """Finds error spans in one sentence, for all the items that name it.
+
+    The normalised sentence is made once and each distinct needle is searched once (its first
+    `limit` occurrences kept), so that many items cost one pass each at most, never a search
+    per item per occurrence: a reply repeating one span 50,000 times stays linear.
+    """
+
+    def __init__(self, sentence: str, limit: int) -> None:
+        self.sentence, self.normalised = sentence, sentence.translate(_SAME)
+        self.limit = max(1, limit)
+        self._hits: dict[tuple[bool, str], list[tuple[int, int]]] = {}
+
+    def _occurrences(self, normalised: bool, needle: str) -> list[tuple[int, int]]:
+        key = (normalised, needle)
+        hits = self._hits.get(key)
+        if hits is None:
+            haystack, hits, at = (self.normalised if normalised else self.sentence), [], 0
+            while len(hits) < self.limit:  # non-overlapping, leftmost first, as re.finditer
+                at = haystack.find(needle, at)
+                if at < 0:
+                    break
+                hits.append((at, at + len(needle)))
+                at += len(needle)
+            self._hits[key] = hits
+        return hits
+
+    def locate(self, span: str, taken: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset()
+               ) -> tuple[int, int] | None:
+        variants = [span.strip(), html.unescape(span).strip()]
+        variants += [v[1:-1].strip() for v in variants if len(v) > 2 and v[0] in _QUOTES and v[-1] in _QUOTES]
+        for variant in dict.fromkeys(v for v in variants if v):
+            if len(variant) > len(self.sentence):
+                continue  # cannot occur: no search, no translated copy
+            for normalised, needle in ((False, variant), (True, variant.translate(_SAME))):
+                hits = self._occurrences(normalised, needle)
+                if hits:
+                    return next((h for h in hits if h not in taken), hits[0])
+        return None
+
+
 def locate_span(sentence: str, span: str, taken: Sequence[tuple[int, int]] = ()) -> tuple[int, int] | None:
     """Where `span` occurs in `sentence`, or None: it is found, never guessed.
 
@@ -256,19 +337,11 @@ def locate_span(sentence: str, span: str, taken: Sequence[tuple[int, int]] = ())
     exactly, then with quotes, dashes and spaces normalised one character for one (so the
     offsets still hold). An occurrence not yet `taken` by another error is preferred.
     """
-    variants = [span.strip(), html.unescape(span).strip()]
-    variants += [v[1:-1].strip() for v in variants if len(v) > 2 and v[0] in _QUOTES and v[-1] in _QUOTES]
-    normalised = sentence.translate(_SAME)
-    for variant in dict.fromkeys(v for v in variants if v):
-        for haystack, needle in ((sentence, variant), (normalised, variant.translate(_SAME))):
-            hits = [(m.start(), m.start() + len(needle)) for m in re.finditer(re.escape(needle), haystack)]
-            if hits:
-                return next((h for h in hits if h not in taken), hits[0])
-    return None
+    return _Spans(sentence, len(taken) + 1).locate(span, frozenset(taken))
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return _clean(value) if isinstance(value, str) else None
 
 
 def _sentence_number(value: Any) -> int | None:
@@ -276,8 +349,9 @@ def _sentence_number(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
-    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses; and few of them,
+    # since int() refuses more than 4300 digits (no sentence has such a number anyway)
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,9}", value.strip()):
         return int(value.strip())
     return None
 
@@ -288,12 +362,19 @@ def verify_annotations(items: Sequence[Any] | None, texts: Sequence[str]) -> lis
     `items` None (the reply could not be read) marks every sentence `malformed`. An item is
     dropped and counted on the sentence it names (or, if it names none, on the first) when its
     sentence number, span, category or severity cannot be used; its span must occur in the text.
+    Items past MAX_ITEMS_PER_REPLY are dropped unread (counted on the first sentence), and items
+    naming a sentence past its first MAX_ITEMS_PER_SENTENCE are dropped unverified.
     """
-    if items is None:
+    if items is None or not isinstance(items, (list, tuple)):
         return [SentenceAnnotation(malformed=True) for _ in texts]
     errors: list[list[MqmError]] = [[] for _ in texts]
+    taken: list[set[tuple[int, int]]] = [set() for _ in texts]
+    finders: dict[int, _Spans] = {}
     dropped = [0] * len(texts)
-    for item in items:
+    seen = [0] * len(texts)
+    if texts and len(items) > MAX_ITEMS_PER_REPLY:
+        dropped[0] += len(items) - MAX_ITEMS_PER_REPLY
+    for item in items[:MAX_ITEMS_PER_REPLY]:
         if not isinstance(item, dict):
             if texts:
                 dropped[0] += 1
@@ -307,15 +388,19 @@ def verify_annotations(items: Sequence[Any] | None, texts: Sequence[str]) -> lis
         severity = (_text(item.get("severity")) or "").strip().lower()
         if severity in _NOT_ERRORS:
             continue
+        seen[i] += 1
         span_text, category = _text(item.get("span")), _text(item.get("category"))
-        if severity not in SEVERITIES or span_text is None or not category:
+        if seen[i] > MAX_ITEMS_PER_SENTENCE or severity not in SEVERITIES or span_text is None or not category:
             dropped[i] += 1
             continue
         if span_text.strip():
-            span = locate_span(texts[i], span_text, [e.span for e in errors[i] if e.span])
+            if i not in finders:
+                finders[i] = _Spans(texts[i], MAX_ITEMS_PER_SENTENCE + 1)
+            span = finders[i].locate(span_text, taken[i])
             if span is None:
                 dropped[i] += 1
                 continue
+            taken[i].add(span)
         else:
             span = None
         correction = (_text(item.get("correction")) or "").strip()
