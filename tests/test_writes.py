@@ -163,6 +163,25 @@ def test_stale_temps_of_dead_runs_are_removed_live_ones_and_user_files_kept(tmp_
     assert set(clean_stale_temps(tmp_path, recursive=True)) == {other_host, nested}
 
 
+def test_a_live_writer_keeps_its_temp_however_old_a_reused_pid_does_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import mtqc.fs as fs
+
+    work = tmp_path / f".work.sqlite3.{HOST_TAG}-{os.getpid()}-0a1b2c{TEMP_SUFFIX}"  # a long batch's index
+    work.touch()
+    later = fs.time.time() + 3 * fs.STALE_AFTER_S
+    monkeypatch.setattr(fs, "time", types.SimpleNamespace(time=lambda: later))
+    assert clean_stale_temps(tmp_path) == [] and work.exists()
+    started = fs._started_at(os.getpid())
+    if started is None:
+        pytest.skip("no /proc: a live pid's temp is judged by age")
+    before = started - 60  # written before this process started: its writer was another, with this pid
+    os.utime(work, (before, before))
+    assert clean_stale_temps(tmp_path) == [work]
+
+
 def test_a_check_removes_only_its_own_dead_temps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     article = tmp_path / "a.txt"
     article.write_text(ARTICLE, encoding="utf-8")

@@ -166,6 +166,21 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+_CLOCK_SLACK_S = 2.0  # the boot time in /proc/stat is whole seconds
+
+
+def _started_at(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), from Linux's /proc; None elsewhere."""
+    try:
+        # field 22, starttime in clock ticks since boot; the name in (...) may hold spaces
+        ticks = int(Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text(encoding="ascii").splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration, AttributeError):
+        return None
+
+
 def _is_stale(entry: os.DirEntry[str], now: float) -> bool:
     """True only for a temp this module named, owned by this user, whose writer is provably gone."""
     match = _TEMP.match(entry.name)
@@ -179,18 +194,25 @@ def _is_stale(entry: os.DirEntry[str], now: float) -> bool:
     getuid = getattr(os, "getuid", None)
     if getuid is not None and st.st_uid != getuid():
         return False
-    age = now - st.st_mtime
-    if age > STALE_AFTER_S:
+    if match["host"] != HOST_TAG:
+        return now - st.st_mtime > STALE_AFTER_S  # another host's writer cannot be asked: judged by age
+    pid = int(match["pid"])
+    if not _pid_alive(pid):
         return True
-    # on this host, a temp file whose writer has exited is dead; another host's is judged by age
-    return match["host"] == HOST_TAG and not _pid_alive(int(match["pid"]))
+    # the pid is alive: its writer's, unless it was reused by a process started after the file was
+    # written; a long batch's work index stays however old it is
+    started = _started_at(pid)
+    if started is None:  # no /proc to ask: by age, as before
+        return now - st.st_mtime > STALE_AFTER_S
+    return started > st.st_mtime + _CLOCK_SLACK_S
 
 
 def clean_stale_temps(folder: Path, *, recursive: bool = False) -> list[Path]:
     """Remove temp files that a killed mtqc run left in `folder`; live ones, and any other program's, stay.
 
     Only this module's names count (host, writer pid, `TEMP_SUFFIX`), owned by this user, and only
-    when the writer on this host has exited or the file is older than `STALE_AFTER_S`.
+    when the writer on this host has exited (its pid gone, or reused by a later process), or, for
+    another host's temp, the file is older than `STALE_AFTER_S`.
 
     Returns:
         The files removed.
