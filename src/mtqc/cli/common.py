@@ -115,13 +115,16 @@ review_option = click.option(
          "raised again on the same sentence. Repeatable.")
 
 
-def option_inputs(opts: dict[str, Any]) -> list[Path]:
-    """Every file the check options make mtqc read: glossaries, the calibration, review files."""
+def option_inputs(opts: dict[str, Any]) -> list[tuple[Path, str]]:
+    """Every file the check options make mtqc read, with what it is: glossaries, the calibration, reviews."""
     calibration = opts.get("calibration")
-    return [*(opts.get("glossaries") or ()), *([calibration] if calibration else []), *(opts.get("reviews") or ())]
+    return [*((p, "a glossary it reads") for p in opts.get("glossaries") or ()),
+            *([(calibration, "the calibration it reads")] if calibration else []),
+            *((p, "a review file it reads") for p in opts.get("reviews") or ())]
 
 
-def guard_command_outputs(outputs: Iterable[Path], opts: dict[str, Any], inputs: Iterable[Path] = ()) -> None:
+def guard_command_outputs(outputs: Iterable[Path], opts: dict[str, Any],
+                          inputs: Iterable[Path | tuple[Path, str]] = ()) -> None:
     """Refuse, before any work, an output that is one of the command's inputs (see `guard_outputs`).
 
     One place for every command: the files its options name (`option_inputs`) and those it reads
@@ -135,9 +138,9 @@ def guard_command_outputs(outputs: Iterable[Path], opts: dict[str, Any], inputs:
     guard_outputs(outputs, [*inputs, *option_inputs(opts)])
 
 
-def gold_inputs(golds: Iterable[Any]) -> list[Path]:
+def gold_inputs(golds: Iterable[Any]) -> list[tuple[Path, str]]:
     """The files annotated articles are read from: each `*.gold.json` and the article beside it."""
-    return [p for g in golds for p in (g.gold_path, g.article_path)]
+    return [(p, "one of the annotated inputs") for g in golds for p in (g.gold_path, g.article_path)]
 
 
 def make_checker(opts: dict[str, Any]) -> "Checker":

@@ -27,7 +27,7 @@ def review_apply(review_path: Path, out_path: Path) -> None:
     loaded = load_review(review_path)
     # the article itself, where it can be found, is an input too: never written over
     article = Path(loaded.source)
-    guard_command_outputs([out_path], {"reviews": [review_path]}, [article, review_path.parent / article.name])
+    guard_command_outputs([out_path], {"reviews": [review_path]}, [(article, "the article it corrects"), (review_path.parent / article.name, "the article it corrects")])
     text = loaded.corrected_text()
     if is_stdout(out_path):
         click.echo(text, nl=False)

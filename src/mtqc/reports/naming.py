@@ -73,22 +73,24 @@ def _identity(path: Path) -> tuple[str, tuple[int, int] | None]:
     return real, (st.st_dev, st.st_ino)
 
 
-def guard_outputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
+def guard_outputs(outputs: Iterable[Path], inputs: Iterable[Path | tuple[Path, str]]) -> None:
     """Refuse before any work when an output would replace an input or another output.
 
     Links are followed (a write through a link replaces what it names) and files are compared by
-    device and inode, so a second name for an input is caught too.
+    device and inode, so a second name for an input is caught too. An input may come with what it
+    is ("the calibration"), which the refusal names.
 
     Raises:
         UsageError: an output is an input, or two outputs are one file.
     """
-    real_inputs: dict[str, Path] = {}
-    inode_inputs: dict[tuple[int, int], Path] = {}
-    for path in inputs:
+    real_inputs: dict[str, tuple[Path, str]] = {}
+    inode_inputs: dict[tuple[int, int], tuple[Path, str]] = {}
+    for item in inputs:
+        path, what = item if isinstance(item, tuple) else (item, "one of the inputs")
         real, inode = _identity(path)
-        real_inputs.setdefault(real, path)
+        real_inputs.setdefault(real, (path, what))
         if inode is not None:
-            inode_inputs.setdefault(inode, path)
+            inode_inputs.setdefault(inode, (path, what))
     seen: dict[str, Path] = {}
     for out in outputs:
         if is_stdout(out):
@@ -97,7 +99,7 @@ def guard_outputs(outputs: Iterable[Path], inputs: Iterable[Path]) -> None:
         source = real_inputs.get(real) or (inode_inputs.get(inode) if inode is not None else None)
         if source is not None:
             # one message for every command: a report, a calibration, a glossary or a corrected article
-            raise UsageError(f"the output {out} would replace {source}, one of the inputs; mtqc never writes over "
+            raise UsageError(f"the output {out} would replace {source[0]}, {source[1]}; mtqc never writes over "
                              "its input: choose another output path")
         if real in seen:
             raise UsageError(f"two reports would be written to {out} ({seen[real]} and {out}); "
@@ -110,7 +112,7 @@ def plan_check_paths(
     out_dir: Path,
     json_path: Path | None = None,
     html_path: Path | None = None,
-    other_inputs: Sequence[Path] = (),
+    other_inputs: Sequence[Path | tuple[Path, str]] = (),
 ) -> list[tuple[Path, Path, Path]]:
     """(article, JSON report, HTML report) for `mtqc check FILE...`, refused before any work if unsafe.
 
@@ -133,7 +135,7 @@ def plan_check_paths(
     for path, absolute_path in zip(files, absolute):
         rel_json, rel_html = report_relpaths(absolute_path.relative_to(common))
         plan.append((path, json_path or out_dir / rel_json, html_path or out_dir / rel_html))
-    guard_outputs([p for _, *pair in plan for p in pair], [*files, *other_inputs])
+    guard_outputs([p for _, *pair in plan for p in pair], [*((f, "an article it checks") for f in files), *other_inputs])
     return plan
 
 
