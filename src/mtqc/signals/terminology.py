@@ -6,6 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..glossary import Concept, find_term
+from ..ingest.lexicon import VisibleText
 from .base import ArticleContext, Signal, SignalOutput
 from .consistency.common import fit_to_span, is_plural, pluralise
 
@@ -69,26 +70,31 @@ class TerminologySignal(Signal):
         article_text = ctx.article.text
         for sentence in ctx.sentences:
             flags = []
-            for match in ctx.glossary.find(sentence.text):
+            # terms are matched in the text as a reader sees it (a CMS's soft hyphens left out);
+            # spans index the sentence as read
+            seen = VisibleText(sentence.text)
+            text = seen.visible
+            for match in ctx.glossary.find(text):
                 concept = match.concept
-                found = sentence.text[match.start:match.end]
+                found = text[match.start:match.end]
+                span = seen.span(match.start, match.end)
                 note = f" {concept.note}" if concept.note else ""
                 if match.kind == "wrong":
                     flags.append(self.flag(
-                        "terminology", concept.severity, (match.start, match.end),
+                        "terminology", concept.severity, span,
                         f"'{found}' is a known mistranslation; news English says '{concept.preferred}'.{note}",
-                        fit_to_span(replacement(found, concept, opens_sentence=not _OPENING.sub("", sentence.text[:match.start])),
-                                    sentence.text, match.start, match.end),
+                        fit_to_span(replacement(found, concept, opens_sentence=not _OPENING.sub("", text[:match.start])),
+                                    text, match.start, match.end),
                         pinned=concept.layer == "user",
                     ))
                     flags[-1] = replace(flags[-1], glossary_entry=glossary_entry(concept, match.kind))
                 elif not ctx.glossary.mentions_preferred(article_text, concept):
                     # the Indonesian term is fine once the article has explained it in English
                     flags.append(self.flag(
-                        "untranslated", concept.severity, (match.start, match.end),
+                        "untranslated", concept.severity, span,
                         f"'{found}' is Indonesian; English readers need '{concept.preferred}'.{note}",
                         fit_to_span(f"{concept.preferred} ({found})" if found.isupper() else concept.preferred,
-                                    sentence.text, match.start, match.end),
+                                    text, match.start, match.end),
                         pinned=concept.layer == "user",
                     ))
                     flags[-1] = replace(flags[-1], glossary_entry=glossary_entry(concept, match.kind))

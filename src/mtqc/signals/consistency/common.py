@@ -9,6 +9,7 @@ from typing import Iterable, Mapping, Sequence
 
 from ...glossary import Concept, Glossary
 from ...glossary.matcher import term_key
+from ...ingest.lexicon import VisibleText
 from ...results import Flag
 from ..base import ArticleContext, Signal, SignalOutput
 
@@ -194,11 +195,16 @@ class ConsistencyMechanism(Signal):
     flag_types = ("consistency",)
 
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
-        texts = [s.text for s in ctx.sentences]
+        # renderings are compared as a reader sees them (a CMS's soft hyphens left out); flags'
+        # spans index the sentences as read
+        seen = [VisibleText(s.text) for s in ctx.sentences]
+        texts = [v.visible for v in seen]
         flags: list[list[Flag]] = [[] for _ in texts]
         for index, flag in self._find(ctx, texts):
             if flag.suggestion and flag.span:  # a suggestion replaces exactly its span
                 flag = replace(flag, suggestion=fit_to_span(flag.suggestion, texts[index], *flag.span))
+            if flag.span:
+                flag = replace(flag, span=seen[index].span(*flag.span))
             flags[index].append(flag)
         return [SignalOutput({f"{self.name}.count": float(len(f))}, tuple(f)) for f in flags]
 
