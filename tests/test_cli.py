@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from importlib import resources
+
 import json
 from pathlib import Path
 
@@ -135,3 +137,16 @@ def test_fail_under_belongs_to_the_commands_that_score_articles(tmp_path: Path) 
     for command in ("eval", "calibrate"):
         result = CliRunner().invoke(main, [command, str(tmp_path), "--fail-under", "50"])
         assert result.exit_code == 2 and "--fail-under" in result.output
+
+
+def test_batch_never_writes_over_its_calibration(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    out = tmp_path / "out"
+    (out / "articles").mkdir(parents=True)
+    calibration = out / "articles" / "a.json"  # where the batch would write a.txt's report
+    shipped = (resources.files("mtqc") / "data" / "default-calibration.json").read_text(encoding="utf-8")
+    calibration.write_text(shipped, encoding="utf-8")  # a valid calibration: only the guard can refuse it
+    code, _, err = _run("batch", str(src), "--out", str(out), "--calibration", str(calibration))
+    assert code == 2 and "would replace" in err and calibration.read_text(encoding="utf-8") == shipped

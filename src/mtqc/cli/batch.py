@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 
 from ..errors import UsageError
-from .common import (fail_under_option, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDER_THRESHOLD, check_options, checker_config,
+from .common import (option_inputs, fail_under_option, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_UNDER_THRESHOLD, check_options, checker_config,
                      err_console, handle_errors, review_option)
 
 if TYPE_CHECKING:  # imported when run: `mtqc --help` loads no batch machinery
@@ -50,7 +50,8 @@ def batch(directory: Path, out_dir: Path, recursive: bool, jobs: int | None, for
     source = _source(directory, recursive, options.settings.max_bytes)
     # built before the plan so that a missing Ray or a bad --ray-address fails before any work
     ex = make_executor(options, executor=executor, jobs=jobs, ray_address=ray_address)
-    with ArchiveBatch(source, out_dir, force=force, other_inputs=(*options.glossaries, *options.reviews)) as plan:
+    inputs = tuple(path for path, _ in option_inputs(opts))  # glossaries, calibration, reviews: never written
+    with ArchiveBatch(source, out_dir, force=force, other_inputs=inputs) as plan:
         for skipped in plan.skipped():
             err_console.print(f"[yellow]skipped:[/] {escape(str(skipped))}", soft_wrap=True)
         plan.require_articles()
