@@ -64,6 +64,7 @@ def test_plain_text_segments_index_the_text(text: str) -> None:
 @example("---\ntitle: x\n---\n# Heading: with colon\n\ntext")
 @example("<div>html block</div>\n\n| a | b |\n|---|---|\n| c | d |\n")
 @example("a\nb  \nc")
+@example("0\x1f0. A")  # pysbd fails on a whitespace control inside a number
 def test_markdown_segments_index_the_rendered_text_and_point_into_the_file(raw: str) -> None:
     article = markdown_article(raw, "x.md")
     _assert_located(article)

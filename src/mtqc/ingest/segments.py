@@ -170,6 +170,7 @@ _ENGLISH_ABBREVIATIONS = frozenset(
 _LIST_MARKER = re.compile(r"^\(?\d{1,3}[.)]$")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"\u201d']?\s+(?=[\"\u201c']?[A-Z])")
 _LIST_ITEM = re.compile(r"^\(?\d{1,3}[.)]\s")
+_PYSBD_UNSAFE = re.compile(r"[\x1c-\x1f\x85]")
 
 
 def _is_abbreviation(token: str) -> bool:
@@ -218,6 +219,9 @@ def _split_sentences(paragraph: str) -> list[tuple[int, int]]:
     pysbd does the main work; it keeps quoted passages whole, so breaks after sentence-final
     punctuation are added inside them, and breaks after abbreviations are undone.
     """
+    # pysbd reads characters Python counts as whitespace (\x1c-\x1f, \x85) inside numbers and
+    # fails on them ("0\x1f0. A"): it sees spaces in their place, same length, so spans hold
+    paragraph = _PYSBD_UNSAFE.sub(" ", paragraph)
     spans: list[tuple[int, int]] = []
     cursor = 0
     for piece in _pysbd_pieces(paragraph):
