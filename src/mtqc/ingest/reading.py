@@ -95,7 +95,7 @@ def read_text(path: Path, max_bytes: int) -> str:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if size > max_bytes:
-        raise _too_big(path, f"{size:,} bytes", max_bytes)
+        raise _too_big(path, f"{size:,} bytes is over the {max_bytes:,}-byte limit")
     # a pipe, a FIFO or a device reports no size (or a wrong one): the limit holds while reading
     try:
         with path.open("rb") as fh:
@@ -103,12 +103,12 @@ def read_text(path: Path, max_bytes: int) -> str:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:
-        raise _too_big(path, f"more than {max_bytes:,} bytes", max_bytes)
+        raise _too_big(path, f"more than {max_bytes:,} bytes, over the limit")
     return decode(data, str(path))
 
 
-def _too_big(path: Path, size: str, max_bytes: int) -> InputError:
+def _too_big(path: Path, what: str) -> InputError:
     return InputError(
-        f"{path}: {size} is over the {max_bytes:,}-byte limit for one article "
+        f"{path}: {what} for one article "
         "(raise it with MTQC_MAX_BYTES if this really is one article)"
     )
