@@ -27,7 +27,7 @@ from mtqc.config import LlmSettings, Settings, load_settings  # noqa: E402
 from mtqc.engines import select_engine  # noqa: E402
 from mtqc.engines.llm import LlmEngine  # noqa: E402
 from mtqc.engines.llm_prompts import PROMPT_VERSION  # noqa: E402
-from mtqc.errors import LlmError, UsageError  # noqa: E402
+from mtqc.errors import LlmError, TransientEngineError, UsageError  # noqa: E402
 from mtqc.pipeline import CheckerConfig  # noqa: E402
 
 from .helpers import check_text
@@ -236,7 +236,7 @@ def test_a_500_then_success_is_retried(server: HTTPServer) -> None:
 def test_persistent_rate_limits_end_in_one_line(server: HTTPServer) -> None:
     fake = FakeLLM(server, faults=[(429, {"Retry-After": "0.1"})] * 5, max_requests=5)
     llm = engine(fake, max_retries=1)
-    with pytest.raises(LlmError, match="HTTP 429") as info:
+    with pytest.raises(TransientEngineError, match="HTTP 429") as info:
         llm.translate(["Rain fell."], src="en", tgt="id")
     assert len(fake.bodies) == 2 and "\n" not in str(info.value)
 
@@ -244,7 +244,7 @@ def test_persistent_rate_limits_end_in_one_line(server: HTTPServer) -> None:
 def test_a_request_that_times_out_fails_with_one_line(server: HTTPServer) -> None:
     fake = FakeLLM(server, delay=1.0, max_requests=3)
     llm = engine(fake, max_retries=1, timeout=0.25)
-    with pytest.raises(LlmError, match=r"did not answer within 0\.25 s after 1 retry;"):
+    with pytest.raises(TransientEngineError, match=r"did not answer within 0\.25 s after 1 retry;"):
         llm.translate(["Rain fell."], src="en", tgt="id")
     assert len(fake.bodies) <= 2  # the first try and one retry, no more
 
@@ -253,7 +253,7 @@ def test_the_article_budget_stops_further_requests(server: HTTPServer) -> None:
     fake = FakeLLM(server, delay=0.3, max_requests=4)
     llm = engine(fake, budget=0.5, concurrency=1, translate_batch=1, max_retries=0)
     llm.begin_article()
-    with pytest.raises(LlmError, match="budget of 0.5 s"):
+    with pytest.raises(TransientEngineError, match="budget of 0.5 s"):
         llm.translate(["One.", "Two.", "Three.", "Four."], src="en", tgt="id")
     assert len(fake.bodies) <= 3
 

@@ -4,33 +4,47 @@ Any server that speaks the chat-completions protocol works: a hosted API, or vLL
 llama.cpp or LM Studio on the newsroom's own machine. mtqc never picks it by itself (`auto`
 does not): sending the article to a server is the user's explicit choice.
 
-The `openai` client does the HTTP, the retries (exponential backoff on 408/409/429/5xx and
-on connection errors, honouring `Retry-After`) and the per-request timeout; this module adds
-what it lacks: a time budget per article, bounded concurrency, the cache, usage accounting,
-and one-line errors that name the server but never the API key.
+The `openai` client builds the requests and types the HTTP errors; this module does the
+retries itself (exponential backoff on 408/409/429/5xx, timeouts and connection errors,
+honouring `Retry-After`) so that every wait counts against the article's time budget, and
+enforces each request's timeout as a total (a server trickling bytes cannot stretch it). It
+reads the raw replies itself, so a malformed "200 OK" is a one-line error, never a crash, and
+scrubs the API key from everything the server says before it is shown or stored.
 """
 from __future__ import annotations
 
+import email.utils
+import importlib
 import json
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from ..config import LlmSettings, Settings
-from ..errors import EngineError, LlmError, UsageError
+from ..errors import EngineError, LlmError, TransientEngineError, UsageError
 from ..neural.manifest import ModelInfo
 from .base import Engine, SentenceAnnotation, TokenScores
 from .llm_prompts import (
-    MQM_RESPONSE_FORMAT, PROMPT_VERSION, Message, annotation_items, annotation_messages, parse_json_reply,
-    parse_numbered, translation_messages, verify_annotations,
+    MQM_RESPONSE_FORMAT,
+    PROMPT_VERSION,
+    Message,
+    annotation_items,
+    annotation_messages,
+    parse_json_reply,
+    parse_numbered,
+    translation_messages,
+    verify_annotations,
 )
 
 TRANSLATE_BATCH = 16  # sentences per translation request: few requests, replies short enough to check
 ANNOTATE_BATCH = 40  # sentences per annotation request: a whole news article, for context
-MAX_RETRIES = 3  # the openai client's retries per request (backoff 0.5 s doubling, or Retry-After)
+MAX_RETRIES = 3  # retries per request (backoff 0.5 s doubling, or Retry-After), all within the budget
+MAX_BACKOFF = 8.0  # seconds: the longest wait between retries that the server did not ask for
+MAX_TOKENS = 10**9  # a usage count above this is no real count: treated as unknown, not priced
 PROBE_TIMEOUT = 15.0  # the start-up check must not wait a full request timeout on a dead server
 LIKELIHOOD_SKIPPED = ("Forced-decoding likelihood skipped: an LLM server gives no token probabilities; "
                       "the round-trip and llm_mqm signals ran on the LLM instead.")
@@ -57,6 +71,7 @@ class _Usage:
     completion_tokens: int = 0
     dropped_spans: int = 0
     malformed_replies: int = 0
+    unknown_usage: int = 0  # requests whose token counts were missing or implausible (not priced)
     served: set[str] = field(default_factory=set)
 
 
@@ -69,6 +84,128 @@ def display_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+class UnreadableReply(LlmError):
+    """A "200 OK" whose body is not what the protocol promises (HTML, wrong shapes, no text)."""
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """What one chat completion said: its text, the model id it named, its usage (None: unknown)."""
+
+    text: str
+    served: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+def token_count(value: Any) -> int | None:
+    """A usage count as reported, or None where it is no plausible count (not priced then)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None  # "12abc", 12.5, 1e300, true: a server that cannot count is not believed
+    return value if 0 <= value <= MAX_TOKENS else None
+
+
+def read_chat_reply(body: Any) -> ChatReply:
+    """The decoded JSON of a chat completion as a ChatReply.
+
+    Raises:
+        UnreadableReply: the body lacks a text reply; its message says what was found.
+    """
+    if not isinstance(body, dict):
+        raise UnreadableReply(f"a JSON {type(body).__name__} instead of an object")
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise UnreadableReply("no list of choices")
+    message = choices[0].get("message")
+    if not isinstance(message, dict):
+        raise UnreadableReply("a choice without a message")
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        raise UnreadableReply(f"a message whose content is a {type(content).__name__}, not text")
+    model = body.get("model")
+    usage = body.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
+    return ChatReply(content or "", model if isinstance(model, str) and model else None,
+                     token_count(usage.get("prompt_tokens")), token_count(usage.get("completion_tokens")))
+
+
+def read_model_list(body: Any) -> list[str]:
+    """The model ids in a decoded /models reply (entries without a text id are skipped).
+
+    Raises:
+        UnreadableReply: the body is not {"data": [...]}.
+    """
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise UnreadableReply("no list of models")
+    return [m["id"] for m in data if isinstance(m, dict) and isinstance(m.get("id"), str) and m["id"]]
+
+
+def decode_json(raw: bytes) -> Any:
+    """The body as JSON, or UnreadableReply naming what it looks like (an HTML page, most often)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        text = raw[:200].decode("utf-8", "replace").lstrip().lower()
+        what = "an HTML page" if text.startswith(("<!doctype", "<html", "<")) else "a body that is not JSON"
+        raise UnreadableReply(what) from None
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds the server asked to wait (Retry-After as seconds or a date, or retry-after-ms)."""
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 1e-3), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if not value:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value) if scale == 1.0 else None
+            if when is None:
+                continue
+            seconds = when.timestamp() - time.time()
+        if math.isfinite(seconds):
+            return max(0.0, seconds)
+    return None
+
+
+def _deadline_transport(httpx: Any, deadline: Callable[[], float | None]) -> Any:
+    """An httpx transport that ends a response body at the request's deadline.
+
+    httpx's read timeout is per chunk: a server trickling one byte at a time would never hit it.
+    Each chunk's wait stays bounded by the read timeout (min(timeout, time left)), and the
+    deadline is checked after each one, so a request ends by about its limit.
+    """
+
+    class DeadlineStream(httpx.SyncByteStream):
+        def __init__(self, inner: Any, until: float, request: Any) -> None:
+            self.inner, self.until, self.request = inner, until, request
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self.inner:
+                if time.monotonic() > self.until:
+                    raise httpx.ReadTimeout("the reply took longer than the request's limit", request=self.request)
+                yield chunk
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class DeadlineTransport(httpx.HTTPTransport):
+        def handle_request(self, request: Any) -> Any:
+            until = deadline()
+            response = super().handle_request(request)
+            if until is not None:
+                if time.monotonic() > until:
+                    response.close()
+                    raise httpx.ReadTimeout("the reply took longer than the request's limit", request=request)
+                response.stream = DeadlineStream(response.stream, until, request)
+            return response
+
+    return DeadlineTransport()
 
 
 class LlmEngine(Engine):
@@ -97,6 +234,9 @@ class LlmEngine(Engine):
                              "e.g. http://localhost:8000/v1")
         try:
             import openai
+
+            # the HTTP library the openai client is built on (httpx, or its httpx2 successor)
+            httpx: Any = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0])
         except ImportError as exc:
             raise EngineError(f"the llm engine needs the openai package ({exc}); pip install 'mtqc[llm]'") from None
         self._openai = openai
@@ -106,9 +246,13 @@ class LlmEngine(Engine):
         self.attach_cache(cache)
         self.translate_batch, self.annotate_batch = max(1, translate_batch), max(1, annotate_batch)
         self.max_retries = max_retries
-        # local servers need no key, but the client insists on one; a placeholder is sent instead
+        self._local = threading.local()  # the deadline of the request this thread is sending
+        # local servers need no key, but the client insists on one; a placeholder is sent instead.
+        # The client does not retry: its waits would not count against the budget.
+        http_client = openai.DefaultHttpxClient(transport=_deadline_transport(
+            httpx, lambda: getattr(self._local, "deadline", None)))
         self._client = openai.OpenAI(base_url=llm.url, api_key=llm.api_key or "no-key-set",
-                                     max_retries=max_retries, timeout=llm.timeout)
+                                     max_retries=0, timeout=llm.timeout, http_client=http_client)
         self._lock = threading.Lock()
         self._usage = _Usage()
         self._served_all: set[str] = set()
@@ -148,6 +292,7 @@ class LlmEngine(Engine):
                 "price_usd_per_million_tokens": list(price) if price else None,
                 "cost_usd": None if cost is None else round(cost, 6),
                 "dropped_spans": u.dropped_spans, "malformed_replies": u.malformed_replies,
+                "unknown_usage": u.unknown_usage,
             }}
 
     def _score(self, sources: list[str], targets: list[str], *, src: str, tgt: str) -> list[TokenScores]:
@@ -201,59 +346,128 @@ class LlmEngine(Engine):
 
     def _annotate_chunk(self, chunk: list[str]) -> tuple[list[Any] | None, str]:
         messages = annotation_messages(chunk)
-        if self._structured:
-            try:
-                content, served = self._chat(messages, response_format=MQM_RESPONSE_FORMAT)
-            except (self._openai.BadRequestError, self._openai.UnprocessableEntityError):
-                self._structured = False  # no JSON-schema support: ask in words, parse tolerantly
+        try:
+            if self._structured:
+                try:
+                    content, served = self._chat(messages, response_format=MQM_RESPONSE_FORMAT)
+                except (self._openai.BadRequestError, self._openai.UnprocessableEntityError):
+                    self._structured = False  # no JSON-schema support: ask in words, parse tolerantly
+                    content, served = self._chat(messages)
+            else:
                 content, served = self._chat(messages)
-        else:
-            content, served = self._chat(messages)
+        except UnreadableReply:
+            return None, self.model  # counted as an unreadable reply, like unparsable JSON
         return annotation_items(parse_json_reply(content)), served
 
-    def _chat(self, messages: list[Message], **extra: Any) -> tuple[str, str]:
-        """One chat completion at temperature 0: (reply text, the model id the server named)."""
-        timeout = self._request_timeout()
+    def _chat(self, messages: list[Message], *, startup: bool = False, **extra: Any) -> tuple[str, str]:
+        """One chat completion at temperature 0: (reply text, the model id the server named).
+
+        Raises:
+            UnreadableReply: a "200 OK" without a text reply.
+            TransientEngineError: 5xx, 429, a timeout or a spent budget, after the retries.
+            LlmError: the server refused the request for good.
+        """
+        passthrough: tuple[type[BaseException], ...] = ()
+        if "response_format" in extra:  # the caller asks again with the JSON described in the prompt only
+            passthrough = (self._openai.BadRequestError, self._openai.UnprocessableEntityError)
+        raw = self._request(lambda timeout: self._client.chat.completions.with_raw_response.create(
+            model=self.model, messages=messages, temperature=0, timeout=timeout, **extra),  # type: ignore[arg-type]
+            startup=startup, passthrough=passthrough)
         try:
-            response = self._client.chat.completions.create(
-                model=self.model, messages=messages, temperature=0, timeout=timeout, **extra)  # type: ignore[arg-type]
-        except self._openai.OpenAIError as exc:
-            refused_schema = isinstance(exc, (self._openai.BadRequestError, self._openai.UnprocessableEntityError))
-            if refused_schema and "response_format" in extra:
-                raise  # the caller asks again with the JSON described in the prompt only
-            raise self._error(exc, timeout) from None
-        usage = getattr(response, "usage", None)
-        served = str(getattr(response, "model", None) or self.model)
-        choices = getattr(response, "choices", None) or []
-        content = (choices[0].message.content or "") if choices else ""
+            reply = read_chat_reply(decode_json(raw.http_response.content))
+        except UnreadableReply as exc:
+            with self._lock:
+                self._usage.requests += 1
+                self._usage.unknown_usage += 1
+            raise UnreadableReply(f"the LLM server at {self.url} answered a chat request with {exc} (HTTP "
+                                  f"{raw.http_response.status_code}); check that --llm-url is an OpenAI-compatible "
+                                  "API base") from None
+        served = self._scrub_text(reply.served or self.model)  # the signature names it: never the key
         with self._lock:
             self._usage.requests += 1
-            self._usage.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
-            self._usage.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+            if reply.prompt_tokens is None or reply.completion_tokens is None:
+                self._usage.unknown_usage += 1
+            self._usage.prompt_tokens += reply.prompt_tokens or 0
+            self._usage.completion_tokens += reply.completion_tokens or 0
             self._usage.served.add(served)
             self._served_all.add(served)
-        return content, served
+        return self._scrub_text(reply.text), served
 
-    def _request_timeout(self) -> float:
+    def _request(self, send: Callable[[float], T], *, startup: bool,
+                 passthrough: tuple[type[BaseException], ...] = ()) -> T:
+        """send(timeout), retried on transient failures; every try and wait ends by the deadline.
+
+        At start-up the deadline is the probe's timeout; afterwards the article's budget, and
+        each try is limited to min(--llm-timeout, time left).
+        """
+        o = self._openai
+        limit = min(self.settings.timeout, PROBE_TIMEOUT) if startup else self.settings.timeout
+        deadline = time.monotonic() + limit if startup else self._article_deadline()
+        tries = 0
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._out_of_time(startup, limit)
+            timeout = min(limit, left)
+            self._local.deadline = time.monotonic() + timeout
+            try:
+                return send(timeout)
+            except passthrough:
+                raise
+            except o.OpenAIError as exc:
+                error = exc
+            finally:
+                self._local.deadline = None
+            status = getattr(error, "status_code", None)
+            if isinstance(error, o.APITimeoutError) and timeout < limit:
+                raise self._out_of_time(startup, limit) from None  # the deadline, not the server, set the limit
+            retryable = (isinstance(error, (o.APITimeoutError, o.APIConnectionError))
+                         or status in (408, 409, 429) or (status is not None and status >= 500))
+            if not retryable or tries >= self.max_retries or (startup and isinstance(error, o.APITimeoutError)):
+                raise self._error(error, timeout, tries, startup) from None
+            asked = retry_after(getattr(getattr(error, "response", None), "headers", None))
+            wait = asked if asked is not None else min(MAX_BACKOFF, 0.5 * 2 ** tries)
+            left = deadline - time.monotonic()
+            if wait >= left:  # waiting would outlast the deadline: fail now, not after the wait
+                if startup:
+                    raise self._error(error, timeout, tries, startup) from None
+                raise TransientEngineError(
+                    f"the LLM server at {self.url} asked to wait {wait:g} s ({self._what(error)}), more than the "
+                    f"{max(left, 0):.1f} s left of the {self.settings.budget:g} s LLM budget for one article; "
+                    "try again later, or raise --llm-budget (or MTQC_LLM_BUDGET)") from None
+            time.sleep(wait)
+            tries += 1
+
+    def _article_deadline(self) -> float:
         with self._lock:
             if self._deadline is None:
                 self._deadline = time.monotonic() + self.settings.budget
-            remaining = self._deadline - time.monotonic()
+            return self._deadline
+
+    def _out_of_time(self, startup: bool, limit: float) -> EngineError:
+        if startup:
+            return TransientEngineError(f"the LLM server at {self.url} did not answer at start-up within {limit:g} s; "
+                                        "check that the server is running and not overloaded")
+        with self._lock:
             requests = self._usage.requests
-        if remaining <= 0:
-            raise self._budget_spent(requests)
-        return min(self.settings.timeout, remaining)
+        return TransientEngineError(
+            f"the LLM time budget of {self.settings.budget:g} s for one article is spent ({requests} requests "
+            "answered); raise --llm-budget (or MTQC_LLM_BUDGET)")
 
-    def _budget_spent(self, requests: int) -> LlmError:
-        return LlmError(f"the LLM time budget of {self.settings.budget:g} s for one article is spent "
-                        f"({requests} requests answered); raise --llm-budget (or MTQC_LLM_BUDGET)")
+    def _what(self, exc: BaseException) -> str:
+        status = getattr(exc, "status_code", None)
+        return f"HTTP {status}" if status is not None else type(exc).__name__
 
-    def _error(self, exc: BaseException, timeout: float) -> LlmError:
-        """One line for the user: what failed, at which server, and the fix; never the key."""
+    def _error(self, exc: BaseException, timeout: float, tries: int, startup: bool) -> EngineError:
+        """One line for the user: what failed, at which server, and the fix; never the key.
+
+        Failures that may pass (5xx, 429, timeouts, a server gone mid-run) are TransientEngineError,
+        so that a batch retries the article later; the rest are LlmError.
+        """
         o = self._openai
         where = f"the LLM server at {self.url}"
         status = getattr(exc, "status_code", None)
-        retried = f" after {self.max_retries} {'retry' if self.max_retries == 1 else 'retries'}" if self.max_retries else ""
+        retried = f" after {tries} {'retry' if tries == 1 else 'retries'}" if tries else ""
         if isinstance(exc, (o.AuthenticationError, o.PermissionDeniedError)):
             unset = "" if self.settings.api_key else " (MTQC_LLM_API_KEY is not set)"
             return LlmError(f"{where} refused the API key (HTTP {status}){unset}; set MTQC_LLM_API_KEY to a key "
@@ -261,55 +475,66 @@ class LlmEngine(Engine):
         if isinstance(exc, o.NotFoundError):
             return LlmError(f"{where} has no model {self.model!r} or no chat-completions endpoint (HTTP 404); check "
                             "--llm-model, and that --llm-url is the API base (it usually ends in /v1)")
-        if isinstance(exc, o.APITimeoutError) and timeout < self.settings.timeout:
-            with self._lock:
-                return self._budget_spent(self._usage.requests)  # the budget, not the server, set the limit
+        if isinstance(exc, o.APITimeoutError) and startup:
+            return self._out_of_time(True, timeout)
         if isinstance(exc, o.APITimeoutError):
-            return LlmError(f"{where} did not answer within {timeout:g} s{retried}; raise --llm-timeout or check "
-                            "the server")
+            return TransientEngineError(f"{where} did not answer within {timeout:g} s{retried}; raise --llm-timeout "
+                                        "or check the server")
         if isinstance(exc, o.APIConnectionError):
             cause = exc.__cause__ or exc.__context__
             why = f" ({type(cause).__name__})" if cause is not None else ""
-            return LlmError(f"cannot reach {where}{why}; check --llm-url and that the server is running")
+            kind = LlmError if startup else TransientEngineError  # at start-up: most likely a wrong URL
+            return kind(f"cannot reach {where}{why}; check --llm-url and that the server is running")
         if isinstance(exc, o.RateLimitError):
-            return LlmError(f"{where} kept refusing requests with HTTP 429 (rate limit){retried}; lower "
-                            "--llm-concurrency, or try again later")
-        if status is not None and status >= 500:
-            return LlmError(f"{where} failed with HTTP {status}{retried}: {self._scrub(exc)}")
+            return TransientEngineError(f"{where} kept refusing requests with HTTP 429 (rate limit){retried}; lower "
+                                        "--llm-concurrency, or try again later")
+        if status is not None and (status >= 500 or status in (408, 409)):
+            return TransientEngineError(f"{where} failed with HTTP {status}{retried}: {self._scrub(exc)}")
         if status is not None:
             return LlmError(f"{where} rejected the request (HTTP {status}): {self._scrub(exc)}")
         return LlmError(f"{where} gave an unusable answer ({type(exc).__name__}): {self._scrub(exc)}")
 
     def _scrub(self, exc: BaseException) -> str:
         """The server's message, one line, short, with the key blanked should a server echo it."""
-        text = " ".join(str(getattr(exc, "message", None) or exc).split())
-        if self.settings.api_key:
-            text = text.replace(self.settings.api_key, "***")
+        text = self._scrub_text(" ".join(str(getattr(exc, "message", None) or exc).split()))
         return text[:200] + ("..." if len(text) > 200 else "")
+
+    def _scrub_text(self, text: str) -> str:
+        """`text` with the API key blanked: whatever a server returns may echo it."""
+        key = self.settings.api_key
+        return text.replace(key, "***") if key else text
 
     def _check_server(self, model: str | None) -> str:
         """The model to use, once the server has answered: fail fast, before any article."""
         o = self._openai
-        served: list[str] | None
+        self.model = model or "?"
         try:
-            served = [str(m.id) for m in self._client.models.list(timeout=min(self.settings.timeout, PROBE_TIMEOUT)).data]
+            raw = self._request(lambda timeout: self._client.models.with_raw_response.list(timeout=timeout),
+                                startup=True, passthrough=(o.NotFoundError,))
+            listed = read_model_list(decode_json(raw.http_response.content))
         except o.NotFoundError:
-            served = None  # no model listing here: the probe below tells a wrong URL from a missing model
-        except o.OpenAIError as exc:
-            self.model = model or "?"
-            raise self._error(exc, min(self.settings.timeout, PROBE_TIMEOUT)) from None
+            listed = None  # no model listing here: the probe below tells a wrong URL from a missing model
+        except UnreadableReply as exc:
+            raise UnreadableReply(f"the LLM server at {self.url} answered the model list with {exc}; check that "
+                                  "--llm-url is an OpenAI-compatible API base (it usually ends in /v1)") from None
+        key = self.settings.api_key
         if not model:
-            if served and len(served) == 1:
-                model = served[0]
+            if listed and len(listed) == 1 and key and key in listed[0]:
+                raise LlmError(f"the LLM server at {self.url} lists a model named like the API key; name the "
+                               "model to use with --llm-model (or MTQC_LLM_MODEL)")
+            if listed and len(listed) == 1:
+                model = listed[0]
             else:
-                offers = f" (it serves: {', '.join(served[:10])})" if served else ""
+                offers = f" (it serves: {', '.join(self._scrub_text(m) for m in listed[:10])})" if listed else ""
                 raise UsageError(f"--engine llm needs a model name: --llm-model NAME (or MTQC_LLM_MODEL){offers}")
         self.model = model
-        if served is None or model not in served:
+        if listed is None or model not in listed:
             # some servers list other names than they accept (llama.cpp takes any): ask once
-            self._chat([{"role": "user", "content": "Reply with the single word OK."}])
-            with self._lock:
-                self._usage = _Usage()
+            try:
+                self._chat([{"role": "user", "content": "Reply with the single word OK."}], startup=True)
+            finally:
+                with self._lock:
+                    self._usage = _Usage()
         return model
 
     # ------------------------------------------------------------------ helpers
