@@ -182,7 +182,7 @@ def test_the_corrected_text_is_joined_as_mtqc_review_apply_joins_it(checker: Che
     page = watched.page
     page.goto(_report_page(checker, tmp_path).as_uri())
     rng = random.Random(7)
-    pieces = ["A.", "b c", "", " ", "\n", "\n\n", "\t", "\u00a0", "\u2028", "\ufeff", "\x1c", "\x85", "# h: x\n"]
+    pieces = ["A.", "b c", "", " ", "\n", "\n\n", "\r\n", "\r\n\r\n", "\t", "\u00a0", "\u2028", "\ufeff", "\x1c", "\x85", "# h: x\n"]
     cases = []
     for _ in range(300):
         cases.append([
