@@ -194,12 +194,8 @@ def _with_invisibles(text: str, inserts: list[tuple[int, str]]) -> str:
     return text
 
 
-# mechanics (doubled words, quotes, dates) still reads the raw text: see the xfail test below
-_READS_RAW_TEXT = frozenset({"mechanics"})
-
-
-def _flag_types(report: ArticleReport, skip: frozenset[str] = _READS_RAW_TEXT) -> list[tuple[str, str]]:
-    return sorted((f.type, f.signal) for s in report.sentences for f in s.flags if f.signal not in skip)
+def _flag_types(report: ArticleReport) -> list[tuple[str, str]]:
+    return sorted((f.type, f.signal) for s in report.sentences for f in s.flags)
 
 
 def test_a_soft_hyphen_does_not_make_laun_an_indonesian_word(offline_checker: Checker) -> None:
@@ -258,11 +254,9 @@ def test_glossary_and_consistency_spans_skip_invisibles_and_index_the_sentence_a
     assert sentence[forms.span[0]:forms.span[1]] == "awak me\u00addia" and forms.suggestion == "media"
 
 
-@pytest.mark.xfail(strict=True, reason="signals/mechanics.py matches doubled words in the raw sentence text, "
-                                       "so 't\u00adhe the' is not a doubled word (not this engineer's file)")
 def test_a_soft_hyphen_inside_a_doubled_word_keeps_the_mechanics_flag(offline_checker: Checker) -> None:
     from mtqc.ingest import article_from_text
 
     text = _PLAIN_ARTICLE.replace("the the bridge", "t\u00adhe the bridge")
-    assert _flag_types(offline_checker.check_article(article_from_text(text, "soft.txt")), frozenset()) == \
-        _flag_types(offline_checker.check_article(article_from_text(_PLAIN_ARTICLE, "plain.txt")), frozenset())
+    assert _flag_types(offline_checker.check_article(article_from_text(text, "soft.txt"))) == \
+        _flag_types(offline_checker.check_article(article_from_text(_PLAIN_ARTICLE, "plain.txt")))

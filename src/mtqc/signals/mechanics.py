@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import replace
 
+from ..ingest.lexicon import VisibleText
 from ..results import Flag
 from .base import ArticleContext, Signal, SignalOutput
 
@@ -62,8 +64,11 @@ class MechanicsSignal(Signal):
         # per-check counts are features for a learned combiner: the checks differ in precision
         counts: list[dict[str, float]] = [dict.fromkeys(_CHECKS, 0.0) for _ in ctx.sentences]
         for i, sentence in enumerate(ctx.sentences):
-            for check, flag in self._sentence_flags(sentence.text):
-                flags[i].append(flag)
+            # checked without invisible characters (a soft hyphen inside "the" hides no doubled word);
+            # spans point into the sentence as read
+            visible = VisibleText(sentence.text)
+            for check, flag in self._sentence_flags(visible.visible):
+                flags[i].append(replace(flag, span=visible.span(*flag.span)) if flag.span else flag)
                 counts[i][check] += 1
         # quotes and brackets often open in one sentence and close in the next: check paragraphs
         paragraphs = list(by_paragraph.values())
