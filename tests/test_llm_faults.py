@@ -105,8 +105,9 @@ def test_a_timeout_and_a_spent_budget_are_transient(server: HTTPServer) -> None:
         engine(fake, timeout=0.3, max_retries=0).translate(["Rain fell."], src="en", tgt="id")
     llm = engine(fake, timeout=5, budget=0.4, max_retries=0)
     llm.begin_article()
-    with pytest.raises(TransientEngineError, match="budget of 0.4 s"):
+    with pytest.raises(TransientEngineError, match="budget of 0.4 s") as info:
         llm.translate(["Rain fell."], src="en", tgt="id")
+    assert fake.url in str(info.value)  # every failure names the server (without credentials)
 
 
 def test_a_refused_key_and_an_unknown_model_stay_permanent(server: HTTPServer) -> None:

@@ -451,8 +451,8 @@ class LlmEngine(Engine):
         with self._lock:
             requests = self._usage.requests
         return TransientEngineError(
-            f"the LLM time budget of {self.settings.budget:g} s for one article is spent ({requests} requests "
-            "answered); raise --llm-budget (or MTQC_LLM_BUDGET)")
+            f"the time budget of {self.settings.budget:g} s for one article's requests to the LLM server at "
+            f"{self.url} is spent ({requests} requests answered); raise --llm-budget (or MTQC_LLM_BUDGET)")
 
     def _what(self, exc: BaseException) -> str:
         status = getattr(exc, "status_code", None)
