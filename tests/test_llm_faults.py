@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -152,12 +153,15 @@ def test_an_error_body_that_echoes_the_key_is_scrubbed(server: HTTPServer) -> No
 
 def test_a_model_named_like_the_key_is_never_chosen(server: HTTPServer, tmp_path: Path) -> None:
     server.expect_request("/v1/models").respond_with_json({"data": [{"id": f"echo-{KEY}"}]})
+    chats: list[Request] = []  # not the server's log: a slow request of an earlier test may land there
+    server.expect_request("/v1/chat/completions").respond_with_handler(
+        lambda request: chats.append(request) or Response("{}", content_type="application/json"))
     with pytest.raises(LlmError, match="lists a model named like the API key") as info:
         LlmEngine(LlmSettings(url=server.url_for("/v1"), api_key=KEY), max_retries=0)
     assert KEY not in str(info.value)
     result = run_cli(server.url_for("/v1"), tmp_path)
     assert result.exit_code == 2 and "named like the API key" in result.output and KEY not in result.output
-    assert not server.log or all("chat" not in str(req.url) for req, _ in server.log)
+    assert not chats  # refused before any request carried the key's look-alike as a model
 
 
 # --- 3. time limits are enforced -----------------------------------------------------------------
@@ -329,3 +333,40 @@ def test_a_silent_server_at_start_up_is_named_with_the_probe_timeout(monkeypatch
     assert str(info.value).startswith(f"the LLM server at http://127.0.0.1:{port}/v1 did not answer at start-up "
                                       "within 1 s")
     assert "budget" not in str(info.value) and elapsed < 1 + 3
+
+
+def test_a_server_trickling_its_headers_is_cut_at_the_timeout() -> None:
+    # the status line at once, then one header byte every 0.3 s: no single read ever waits long
+    stop = threading.Event()
+
+    def serve(listener: socket.socket) -> None:
+        listener.settimeout(5)
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            try:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(40):
+                    if stop.wait(0.3):
+                        return
+                    conn.sendall(b"a")
+            except OSError:
+                return  # the client hung up, as it should
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        thread = threading.Thread(target=serve, args=(listener,), daemon=True)
+        thread.start()
+        start = time.monotonic()
+        try:
+            with pytest.raises(TransientEngineError, match="did not answer at start-up within 1.5 s"):
+                LlmEngine(LlmSettings(url=f"http://127.0.0.1:{port}/v1", model=MODEL, api_key=KEY, timeout=1.5))
+            assert time.monotonic() - start < 1.5 + 3
+        finally:
+            stop.set()
+            thread.join(5)

@@ -177,8 +177,8 @@ def _deadline_transport(httpx: Any, deadline: Callable[[], float | None]) -> Any
     """An httpx transport that ends a response body at the request's deadline.
 
     httpx's read timeout is per chunk: a server trickling one byte at a time would never hit it.
-    Each chunk's wait stays bounded by the read timeout (min(timeout, time left)), and the
-    deadline is checked after each one, so a request ends by about its limit.
+    Every socket read waits at most until the deadline (status line and headers included), and
+    the body is checked after each chunk besides, so a request ends by its limit.
     """
 
     class DeadlineStream(httpx.SyncByteStream):
@@ -194,7 +194,62 @@ def _deadline_transport(httpx: Any, deadline: Callable[[], float | None]) -> Any
         def close(self) -> None:
             self.inner.close()
 
+    class DeadlineNetworkStream:
+        """A connection whose every read and write waits at most until the request's deadline.
+
+        This also bounds a server that trickles its status line or headers, before any body.
+        """
+
+        def __init__(self, inner: Any, core: Any) -> None:
+            self.inner, self.core = inner, core
+
+        def _limit(self, timeout: float | None) -> float | None:
+            until = deadline()
+            if until is None:
+                return timeout
+            left = until - time.monotonic()
+            if left <= 0:
+                raise self.core.ReadTimeout("the reply took longer than the request's limit")
+            return left if timeout is None else min(timeout, left)
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self.inner.read(max_bytes, self._limit(timeout))
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self.inner.write(buffer, self._limit(timeout))
+
+        def close(self) -> None:
+            self.inner.close()
+
+        def start_tls(self, *args: Any, **kwargs: Any) -> Any:
+            return DeadlineNetworkStream(self.inner.start_tls(*args, **kwargs), self.core)
+
+        def get_extra_info(self, info: str) -> Any:
+            return self.inner.get_extra_info(info)
+
+    class DeadlineBackend:
+        """The connection pool's network backend, handing out deadline-bound connections."""
+
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+            self.core = importlib.import_module(type(inner).__module__.split(".")[0])  # httpcore or httpcore2
+
+        def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
+            return DeadlineNetworkStream(self.inner.connect_tcp(*args, **kwargs), self.core)
+
+        def connect_unix_socket(self, *args: Any, **kwargs: Any) -> Any:
+            return DeadlineNetworkStream(self.inner.connect_unix_socket(*args, **kwargs), self.core)
+
+        def sleep(self, seconds: float) -> None:
+            self.inner.sleep(seconds)
+
     class DeadlineTransport(httpx.HTTPTransport):
+        def __init__(self) -> None:
+            super().__init__()
+            pool: Any = getattr(self, "_pool", None)
+            if getattr(pool, "_network_backend", None) is not None:  # a private hook: without it, bodies only
+                pool._network_backend = DeadlineBackend(pool._network_backend)
+
         def handle_request(self, request: Any) -> Any:
             until = deadline()
             response = super().handle_request(request)
