@@ -486,8 +486,9 @@ class LlmEngine(Engine):
             if wait >= left:  # waiting would outlast the deadline: fail now, not after the wait
                 if startup:
                     raise self._error(error, timeout, tries, startup) from None
+                why = "asked to wait" if asked is not None else "failed, and the next retry would wait"
                 raise TransientEngineError(
-                    f"the LLM server at {self.url} asked to wait {wait:g} s ({self._what(error)}), more than the "
+                    f"the LLM server at {self.url} {why} {wait:g} s ({self._what(error)}), more than the "
                     f"{max(left, 0):.1f} s left of the {self.settings.budget:g} s LLM budget for one article; "
                     "try again later, or raise --llm-budget (or MTQC_LLM_BUDGET)") from None
             time.sleep(wait)
