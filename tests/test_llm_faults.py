@@ -370,3 +370,26 @@ def test_a_server_trickling_its_headers_is_cut_at_the_timeout() -> None:
         finally:
             stop.set()
             thread.join(5)
+
+
+# --- a batch that met a failing server checks those articles again on the next run ----------------
+
+def test_a_batch_retries_next_run_what_a_failing_server_left_unchecked(server: HTTPServer, tmp_path: Path) -> None:
+    fake = FakeLLM(server, faults=[(500, {"Retry-After": "0"})] * 50, max_requests=200)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    out = tmp_path / "out"
+    env = {"MTQC_LLM_API_KEY": KEY, "MTQC_OFFLINE": "1", "MTQC_MODELS_DIR": str(tmp_path / "models"),
+           "MTQC_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["batch", str(folder), "--out", str(out), "--engine", "llm", "--llm-url", fake.url,
+            "--llm-model", MODEL, "--llm-budget", "3"]
+    first = CliRunner().invoke(main, args, env=env)
+    assert first.exit_code == 2 and "failed:" in first.stderr and "a.txt" in first.stderr
+    record = json.loads((out / "summary.json").read_text(encoding="utf-8"))["articles"][0]
+    assert record["error_kind"] == "engine"  # not "input": nothing was wrong with the article
+    fake.faults.clear()  # the server has recovered
+    asked = len(fake.bodies)
+    second = CliRunner().invoke(main, args, env=env)
+    assert second.exit_code == 0 and "checked 1 of 1" in second.stdout
+    assert len(fake.bodies) > asked  # the article was checked again, without --force
