@@ -393,3 +393,37 @@ def test_a_batch_retries_next_run_what_a_failing_server_left_unchecked(server: H
     second = CliRunner().invoke(main, args, env=env)
     assert second.exit_code == 0 and "checked 1 of 1" in second.stdout
     assert len(fake.bodies) > asked  # the article was checked again, without --force
+
+
+# --- replies in a near-miss format, and enormous replies, from a loopback server --------------------
+
+class DotNumberingLLM(FakeLLM):
+    """A model that numbers its translations '1. text', as many do, not '[1] text'."""
+
+    def reply(self, body: dict[str, Any]) -> str:
+        text = super().reply(body)
+        if "translator" in body["messages"][0]["content"]:
+            return "\n".join(line.replace(f"[{n}] ", f"{n}. ", 1) for n, line in enumerate(text.splitlines(), 1))
+        return text
+
+
+def test_a_server_numbering_with_dots_is_read_in_one_request_per_batch(server: HTTPServer, tmp_path: Path) -> None:
+    fake = DotNumberingLLM(server, max_requests=10)
+    checker = CheckerConfig(llm_settings(fake, tmp_path), engine="llm", calibrated=False).build()
+    report = check_text(checker, ARTICLE)
+    scored = [s for s in report.sentences if s.scored]
+    assert all(s.backtranslation and s.backtranslation.startswith("ID ") for s in scored)  # no "1. " kept
+    assert all(s.roundtrip and not s.roundtrip[:3].rstrip().rstrip(".").isdigit() for s in scored)
+    translations = [b for b in fake.bodies if "translator" in b["messages"][0]["content"]]
+    assert len(translations) == 2  # one request each way, not one per sentence
+
+
+def test_an_enormous_annotation_reply_is_capped_and_counted(server: HTTPServer, tmp_path: Path) -> None:
+    flood = [media_crew_error()] + [{"sentence": 2, "span": f"w{n}", "category": "fluency", "severity": "minor"}
+                                    for n in range(20_000)]
+    fake = FakeLLM(server, annotate=errors(*flood), max_requests=10)
+    checker = CheckerConfig(llm_settings(fake, tmp_path), engine="llm", calibrated=False).build()
+    report = check_text(checker, ARTICLE)
+    usage = report.to_dict()["usage"]["llm"]
+    assert usage["dropped_spans"] >= 20_000 - 400  # past the cap (pinned exactly in test_llm_prompts) or unplaceable: counted
+    assert [f.suggestion for f in report.flags if f.signal == "llm_mqm"] == ["reporters"]
