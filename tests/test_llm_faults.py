@@ -427,3 +427,16 @@ def test_an_enormous_annotation_reply_is_capped_and_counted(server: HTTPServer, 
     usage = report.to_dict()["usage"]["llm"]
     assert usage["dropped_spans"] >= 20_000 - 400  # past the cap (pinned exactly in test_llm_prompts) or unplaceable: counted
     assert [f.suggestion for f in report.flags if f.signal == "llm_mqm"] == ["reporters"]
+
+
+def test_a_placeholder_key_is_not_blanked_out_of_the_text(server: HTTPServer, tmp_path: Path) -> None:
+    # local servers take any key: "x" is no secret, and blanking it would turn "examination" into "e***amination"
+    error = {"sentence": 1, "span": "examination", "category": "accuracy/mistranslation", "severity": "minor",
+             "correction": "exam"}
+    fake = FakeLLM(server, annotate=errors(error), max_requests=10)
+    settings = llm_settings(fake, tmp_path)
+    settings = settings.__class__(**{**settings.__dict__, "llm": LlmSettings(url=fake.url, model=MODEL, api_key="x")})
+    checker = CheckerConfig(settings, engine="llm", calibrated=False).build()
+    report = check_text(checker, "The examination of the bridge ended on Monday. Engineers found no damage.")
+    flags = [f for f in report.flags if f.signal == "llm_mqm"]
+    assert [(report.sentences[0].text[f.span[0]:f.span[1]], f.suggestion) for f in flags] == [("examination", "exam")]

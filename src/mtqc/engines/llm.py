@@ -46,6 +46,7 @@ MAX_RETRIES = 3  # retries per request (backoff 0.5 s doubling, or Retry-After),
 MAX_BACKOFF = 8.0  # seconds: the longest wait between retries that the server did not ask for
 MAX_TOKENS = 10**9  # a usage count above this is no real count: treated as unknown, not priced
 PROBE_TIMEOUT = 15.0  # the start-up check must not wait a full request timeout on a dead server
+MIN_SECRET_LENGTH = 8  # a shorter API key is a placeholder (see LlmEngine._secret)
 LIKELIHOOD_SKIPPED = ("Forced-decoding likelihood skipped: an LLM server gives no token probabilities; "
                       "the round-trip and llm_mqm signals ran on the LLM instead.")
 
@@ -555,9 +556,16 @@ class LlmEngine(Engine):
         text = self._scrub_text(" ".join(str(getattr(exc, "message", None) or exc).split()))
         return text[:200] + ("..." if len(text) > 200 else "")
 
+    @property
+    def _secret(self) -> str | None:
+        """The API key, when it can be a secret. Local servers take any key ("x", "EMPTY"): one
+        that short is a placeholder, and blanking it would corrupt ordinary text ("e***amination")."""
+        key = self.settings.api_key
+        return key if key and len(key) >= MIN_SECRET_LENGTH else None
+
     def _scrub_text(self, text: str) -> str:
         """`text` with the API key blanked: whatever a server returns may echo it."""
-        key = self.settings.api_key
+        key = self._secret
         return text.replace(key, "***") if key else text
 
     def _check_server(self, model: str | None) -> str:
@@ -573,7 +581,7 @@ class LlmEngine(Engine):
         except UnreadableReply as exc:
             raise UnreadableReply(f"the LLM server at {self.url} answered the model list with {exc}; check that "
                                   "--llm-url is an OpenAI-compatible API base (it usually ends in /v1)") from None
-        key = self.settings.api_key
+        key = self._secret
         if not model:
             if listed and len(listed) == 1 and key and key in listed[0]:
                 raise LlmError(f"the LLM server at {self.url} lists a model named like the API key; name the "
