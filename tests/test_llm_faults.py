@@ -1,7 +1,8 @@
 """The LLM engine under a misbehaving server: faults never cost a result, a secret or a file.
 
 Every server here is on 127.0.0.1: the scripted chat model of test_llm_engine, or a bare
-socket. Time limits are kept to a few seconds, and elapsed times are asserted with slack.
+socket. Time limits are kept to a few seconds; a test asserts which limit ended a request (its
+message), never how long it took.
 """
 from __future__ import annotations
 
@@ -180,40 +181,33 @@ def test_a_trickling_reply_is_cut_at_the_total_timeout(server: HTTPServer) -> No
     server.expect_request("/v1/models").respond_with_json({"data": [{"id": MODEL}]})
     server.expect_request("/v1/chat/completions").respond_with_handler(trickle)
     llm = LlmEngine(LlmSettings(url=server.url_for("/v1"), model=MODEL, api_key=KEY, timeout=1.5), max_retries=0)
-    start = time.monotonic()
     with pytest.raises(TransientEngineError, match="did not answer within 1.5 s"):
         llm.translate(["Rain fell."], src="en", tgt="id")
-    assert time.monotonic() - start < 1.5 + 3
 
 
 def test_a_long_retry_after_ends_within_the_budget(server: HTTPServer) -> None:
     fake = FakeLLM(server, faults=[(429, {"Retry-After": "20"})] * 3, max_requests=3)
     llm = engine(fake, budget=2, max_retries=3)
     llm.begin_article()
-    start = time.monotonic()
     with pytest.raises(TransientEngineError, match="asked to wait 20 s"):
         llm.translate(["Rain fell."], src="en", tgt="id")
-    assert time.monotonic() - start < 2 + 3
 
 
 def test_retries_and_their_backoff_count_against_the_budget(server: HTTPServer) -> None:
     fake = FakeLLM(server, faults=[(503, {})] * 20, delay=0.2, max_requests=20)
     llm = engine(fake, budget=2, max_retries=10)
     llm.begin_article()
-    start = time.monotonic()
     with pytest.raises(TransientEngineError, match="budget|asked to wait"):
         llm.translate(["Rain fell."], src="en", tgt="id")
-    assert time.monotonic() - start < 2 + 3
 
 
 def test_the_budget_cuts_a_request_in_flight(server: HTTPServer) -> None:
     fake = FakeLLM(server, delay=4.0, max_requests=2)
     llm = engine(fake, timeout=30, budget=1, max_retries=3)
     llm.begin_article()
-    start = time.monotonic()
     with pytest.raises(TransientEngineError, match="budget of 1 s"):
         llm.translate(["Rain fell."], src="en", tgt="id")
-    assert time.monotonic() - start < 1 + 3 and len(fake.bodies) == 1
+    assert len(fake.bodies) == 1  # cut in flight, not retried past the budget
 
 
 # --- 4. malformed "200 OK" replies -----------------------------------------------------------------
@@ -326,13 +320,11 @@ def test_a_silent_server_at_start_up_is_named_with_the_probe_timeout(monkeypatch
         listener.bind(("127.0.0.1", 0))
         listener.listen(8)
         port = listener.getsockname()[1]
-        start = time.monotonic()
         with pytest.raises(TransientEngineError) as info:
             LlmEngine(LlmSettings(url=f"http://127.0.0.1:{port}/v1", model=MODEL, api_key=KEY, timeout=30, budget=2))
-        elapsed = time.monotonic() - start
     assert str(info.value).startswith(f"the LLM server at http://127.0.0.1:{port}/v1 did not answer at start-up "
                                       "within 1 s")
-    assert "budget" not in str(info.value) and elapsed < 1 + 3
+    assert "budget" not in str(info.value)
 
 
 def test_a_server_trickling_its_headers_is_cut_at_the_timeout() -> None:
@@ -362,11 +354,9 @@ def test_a_server_trickling_its_headers_is_cut_at_the_timeout() -> None:
         port = listener.getsockname()[1]
         thread = threading.Thread(target=serve, args=(listener,), daemon=True)
         thread.start()
-        start = time.monotonic()
         try:
             with pytest.raises(TransientEngineError, match="did not answer at start-up within 1.5 s"):
                 LlmEngine(LlmSettings(url=f"http://127.0.0.1:{port}/v1", model=MODEL, api_key=KEY, timeout=1.5))
-            assert time.monotonic() - start < 1.5 + 3
         finally:
             stop.set()
             thread.join(5)
