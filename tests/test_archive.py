@@ -75,6 +75,7 @@ OFFLINE = ("--engine", "offline")
 # ------------------------------------------------------------------ trees, parallel workers
 
 
+@pytest.mark.slow  # starts and kills mtqc processes
 def test_a_tree_with_two_workers_gives_the_summary_of_one(tmp_path: Path) -> None:
     src = _tree(tmp_path / "in", 9)
     (src / ".git").mkdir()
@@ -138,6 +139,7 @@ def test_a_report_pair_that_is_not_whole_is_checked_again(tmp_path: Path) -> Non
     assert _summary(out)["run"]["checked_now"] == 1 and len(_pairs(out)) == 1
 
 
+@pytest.mark.slow  # starts and kills mtqc processes
 def test_a_killed_parallel_batch_rerun_checks_each_article_once(tmp_path: Path) -> None:
     count = 40
     src = _tree(tmp_path / "in", count)

@@ -271,6 +271,7 @@ def test_a_full_disk_loses_no_record_and_leaves_no_partial_report(tmp_path: Path
     assert 0 < pairs < len(names) and pairs + len(failed) == len(names)  # every article accounted for
 
 
+@pytest.mark.slow  # starts and kills mtqc processes
 def test_a_killed_batch_leaves_only_whole_reports_and_a_rerun_completes(tmp_path: Path) -> None:
     names = [f"n{i:02d}.txt" for i in range(16)]
     src = _folder(tmp_path / "in", names)

@@ -109,6 +109,7 @@ def _alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2:].split()[0] != "Z"  # a zombie has exited, only not yet reaped
 
 
+@pytest.mark.slow  # starts and kills mtqc processes
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 def test_kill_9_of_a_parallel_batch_leaves_no_worker_process(tmp_path: Path) -> None:
     import os
@@ -247,6 +248,7 @@ def test_a_second_batch_into_the_same_folder_is_refused_while_one_runs(tmp_path:
         assert pair_id(out / article["json"], out / article["html"]) == article["report_id"]
 
 
+@pytest.mark.slow  # starts and kills mtqc processes
 @pytest.mark.skipif(sys.platform == "win32", reason="batches are locked with fcntl.flock")
 def test_two_concurrent_batches_into_one_folder_leave_a_summary_that_matches_the_reports(tmp_path: Path) -> None:
     import os
