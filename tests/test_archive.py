@@ -11,7 +11,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterator
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,18 +18,8 @@ import mtqc
 from mtqc.batch.progress import BatchProgress, ProgressLog
 from mtqc.batch.sources import JsonlSource, id_report_name
 from mtqc.batch.summary import summary_chunks
-from mtqc.cli import main
 
-from .conftest import ARTICLE
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _article(i: int) -> str:
-    return ARTICLE.replace("12 villages", f"{i + 2} villages")
+from .helpers import run_cli as _run, numbered_article as _article
 
 
 def _tree(root: Path, count: int) -> Path:

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -23,18 +22,13 @@ from mtqc.batch.archive import ArchiveBatch
 from mtqc.batch.journal import Journal
 from mtqc.batch.records import ArticleRecord
 from mtqc.batch.sources import FolderSource
-from mtqc.cli import main
 from mtqc.errors import UsageError
 from mtqc.fs import HOST_TAG, TEMP_SUFFIX
 from mtqc.pipeline import Checker
 from mtqc.reports.naming import INDEX_NAME, JOURNAL_NAME, SUMMARY_NAME, report_base
 
 from .conftest import ARTICLE
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from .helpers import run_cli as _run
 
 
 def _folder(root: Path, names: list[str]) -> Path:

@@ -9,29 +9,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mtqc.batch.plan import pair_id
 from mtqc.batch.records import check_record_json
 from mtqc.batch.sources import id_report_name
-from mtqc.cli import main
 from mtqc.errors import TransientEngineError
 from mtqc.pipeline import Checker
 
-from .conftest import ARTICLE
+from .helpers import run_cli as _run, numbered_article as _article
 
 OFFLINE = ("--engine", "offline")
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _article(i: int) -> str:
-    return ARTICLE.replace("12 villages", f"{i + 2} villages")
 
 
 def _folder(root: Path, count: int) -> Path:

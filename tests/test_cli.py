@@ -11,11 +11,7 @@ from click.testing import CliRunner
 from mtqc.cli import main
 
 from .conftest import ARTICLE
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
+from .helpers import run_cli as _run
 
 
 def test_check_writes_json_and_html_and_prints_a_summary(article_path: Path, tmp_path: Path) -> None:

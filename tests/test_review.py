@@ -8,11 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mtqc.cli import main
 from mtqc.config import load_settings
 from mtqc.errors import ReviewError
 from mtqc.glossary import check_glossary_file, load_glossary_file
@@ -23,7 +21,7 @@ from mtqc.review.suppress import SuppressDismissed, Suppression, suppress_dismis
 from mtqc.review.file import (Decision, Review, ReviewSentence, article_sha256, join_sentences,
                          load_review, loads_review, review_from_report, review_to_dict)
 
-from .helpers import check_text
+from .helpers import run_cli as _run, check_text
 
 # written for these tests: a glossary calque ("media crew"), a doubled word, an Indonesian time style
 TEXT = """Harbour repairs start next week
@@ -350,11 +348,6 @@ def test_a_hash_in_a_learned_glossary_is_never_read_as_a_comment(report: Article
 
 
 # ----------------------------------------------------------------------------- command line
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_cli_review_apply_glossary_learn_and_check_review(report: ArticleReport, tmp_path: Path) -> None:

@@ -12,24 +12,17 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from mtqc.fs import HOST_TAG, TEMP_SUFFIX, clean_stale_temps, write_atomic, write_files
 from mtqc.neural.cache import Cache, clear_cache
-from mtqc.cli import main
 from mtqc.errors import CacheError, ReportError
 from mtqc.pipeline import Checker, CheckerConfig
 from mtqc.reports import write_reports
 
-from .helpers import check_text
+from .helpers import run_cli as _run, check_text
 
 from .conftest import ARTICLE
 from .faults import IS_ROOT, make_readonly, mount_tmpfs, unmount
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def _report_id(html: str) -> str:
