@@ -402,6 +402,24 @@ def test_the_pipeline_reports_llm_flags_usage_and_signature(server: HTTPServer, 
     assert [f.suggestion for f in again.flags if f.signal == "llm_mqm"] == ["reporters"]
 
 
+def test_the_llm_reads_a_lead_with_its_dateline_and_its_spans_land_in_the_sentence(
+        server: HTTPServer, tmp_path: Path) -> None:
+    lead = "SURABAYA - The city council approved the new market budget on Monday."
+    article = lead + "\n\nTraders said the media crew visited the market afterwards."
+    fake = FakeLLM(server, max_requests=6, annotate=errors(
+        {"sentence": 1, "span": "SURABAYA", "category": "other", "severity": "minor", "correction": "",
+         "explanation": "about the dateline"},
+        {"sentence": 1, "span": "new market budget", "category": "accuracy/mistranslation", "severity": "major",
+         "correction": "", "explanation": "scripted"}))
+    report = check_text(CheckerConfig(llm_settings(fake, tmp_path), engine="llm", calibrated=False).build(), article)
+    assert _segments(fake.annotation_bodies[0], "sentence")[0] == lead  # as published, dateline included
+    first = next(s for s in report.sentences if s.scored)
+    assert first.text.startswith("The city council")  # the report scores the sentence without its dateline
+    spans = [first.text[f.span[0]:f.span[1]] for f in first.flags if f.signal == "llm_mqm" and f.span]
+    assert spans == ["new market budget"]  # shifted into the sentence; the dateline's own error dropped
+    assert first.signals["llm_mqm.dropped_spans"] == 1
+
+
 def test_the_engine_choice_gives_the_llm_the_cache_instead_of_wrapping_it(server: HTTPServer, tmp_path: Path) -> None:
     # its cache entries keep the served model's id, which a CachedEngine in front would drop
     fake = FakeLLM(server)

@@ -157,6 +157,12 @@ def test_a_name_at_the_start_of_a_sentence_is_a_name_when_the_article_uses_it_as
     assert flagged_texts(UntranslatedSignal(), text) == ["Menurut"]
 
 
+def test_a_place_name_written_in_lower_case_is_a_name_but_a_phrase_left_in_indonesian_is_not() -> None:
+    assert flagged_texts(UntranslatedSignal(), "The new station will open in Kebon jeruk next year.") == []
+    found = flagged_texts(UntranslatedSignal(), "The officials of Kebon jeruk bahwa the plan was ready.")
+    assert "jeruk" in found and "bahwa" in found
+
+
 def test_a_whole_indonesian_sentence_is_one_major_flag() -> None:
     text = "The minister spoke on Monday. Menurut warga, jalan desa itu sudah lama rusak dan belum juga diperbaiki."
     flags = run_signal(UntranslatedSignal(), text)
@@ -256,6 +262,12 @@ def test_clean_english_has_no_terminology_flags() -> None:
 def test_doubled_and_self_coordinated_words() -> None:
     found = flagged_texts(MechanicsSignal(), "The the council was firm and firm about the schedule.")
     assert "The the" in found and "firm and firm" in found
+
+
+def test_a_place_name_joined_to_itself_in_a_route_is_not_a_lost_word() -> None:
+    text = "The bus line runs from Bekasi to Cikarang and Cikarang to Karawang every hour."
+    assert flagged_texts(MechanicsSignal(), text) == []
+    assert flagged_texts(MechanicsSignal(), "Officials were clear and clear about it.") == ["clear and clear"]
 
 
 def test_mechanics_counts_each_check_separately() -> None:

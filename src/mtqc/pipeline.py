@@ -19,7 +19,7 @@ from .engines.base import Engine
 from .engines.outputs import ModelOutputs, PhraseRequest, compute_model_outputs
 from .errors import EngineError
 from .glossary import Glossary, load_glossaries
-from .ingest import Article, load_article
+from .ingest import Article, Segment, load_article
 from .neural.cache import Cache
 from .neural.embeddings import embedding_model_label
 from .neural.lm import CausalLM, load_lm
@@ -39,8 +39,25 @@ def build_context(article: Article, glossary: Glossary, engine: Engine, signals:
     for signal in signals:
         phrases |= signal.phrase_requests(texts, can_translate=engine.can_translate)
     outputs = compute_model_outputs(texts, engine=engine, lm=lm, cache=cache,
-                                    needs={n for s in signals for n in s.needs}, phrases=phrases)
+                                    needs={n for s in signals for n in s.needs}, phrases=phrases,
+                                    published_prefixes=dateline_prefixes(article, scored))
     return ArticleContext(article, scored, glossary, engine, **outputs.as_context_fields()), outputs
+
+
+def dateline_prefixes(article: Article, scored: Sequence[Segment]) -> list[str]:
+    """For each scored sentence, the dateline printed before it in its paragraph ("JAKARTA - "), else "".
+
+    An annotating engine reads the lead sentence as published: the dateline says it is the lead
+    and where the news is from, and an annotator's copy of the sentence includes it.
+    """
+    segments = list(article.segments)
+    before = {id(segment): prev for prev, segment in zip(segments, segments[1:])}
+    prefixes = []
+    for segment in scored:
+        prev = before.get(id(segment))
+        is_lead = prev is not None and prev.kind == "dateline" and prev.paragraph == segment.paragraph
+        prefixes.append(article.text[prev.start:segment.start] if prev is not None and is_lead else "")
+    return prefixes
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Model outputs for one article's sentences, computed in batches before any signal runs."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, AbstractSet, Any, Mapping, Sequence
 
 from .base import Engine, SentenceAnnotation, TokenScores
@@ -60,21 +60,26 @@ class ModelOutputs:
 
 def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM | None" = None,
                           cache: "Cache | None" = None, needs: AbstractSet[str] = frozenset(MODEL_OUTPUTS),
-                          phrases: PhraseRequest = PhraseRequest()) -> ModelOutputs:
+                          phrases: PhraseRequest = PhraseRequest(),
+                          published_prefixes: Sequence[str] | None = None) -> ModelOutputs:
     """Back-translate, round-trip, score and embed `texts`: one batched call per model.
 
     Back-translations and round trips are made whenever the engine translates (the report shows
     them); the others only when named in `needs` (the active signals' needs). An LLM engine
     also annotates MQM errors (`llm_annotations`), and reports what the article cost (`usage`).
     `phrases` asked for by the signals are back-translated (engine permitting) and embedded
-    (when the embedding model is installed), each in one more batch.
+    (when the embedding model is installed), each in one more batch. An annotating engine reads
+    each sentence with what is printed before it (`published_prefixes`: a lead's dateline), and
+    its spans come back relative to the sentence alone.
     """
     texts = list(texts)  # empty: empty outputs, no model call (every batched call returns early)
     back = trip = likelihoods = similarities = lm_scores = annotations = None
     engine.begin_article()  # the LLM engine's time budget and token count are per article
     provides = engine.provides
     if "annotations" in provides and "llm_annotations" in needs:
-        annotations = tuple(engine.annotate(texts))
+        prefixes = list(published_prefixes or [""] * len(texts))
+        published = [prefix + text for prefix, text in zip(prefixes, texts)]
+        annotations = tuple(_without_prefix(a, len(p)) for a, p in zip(engine.annotate(published), prefixes))
     if "backtranslations" in provides:
         back = tuple(engine.translate(texts, src="en", tgt="id"))
         trip = tuple(engine.translate(list(back), src="id", tgt="en"))
@@ -102,3 +107,19 @@ def compute_model_outputs(texts: Sequence[str], *, engine: Engine, lm: "CausalLM
             phrase_vectors = None  # no sentence-embedding model installed: signals fall back
     return ModelOutputs(back, trip, likelihoods, similarities, lm_scores, annotations,
                         phrase_back, phrase_vectors, engine.article_usage())
+
+
+def _without_prefix(annotation: SentenceAnnotation, length: int) -> SentenceAnnotation:
+    """An annotation of prefix + sentence, with spans into the sentence; a span inside the prefix is dropped."""
+    if not length:
+        return annotation
+    kept, dropped = [], annotation.dropped
+    for error in annotation.errors:
+        if error.span is None:
+            kept.append(error)
+        elif error.span[1] <= length:
+            dropped += 1  # about the dateline itself, which the report does not score
+        else:
+            start, end = error.span
+            kept.append(replace(error, span=(max(0, start - length), end - length)))
+    return replace(annotation, errors=tuple(kept), dropped=dropped)

@@ -90,6 +90,8 @@ class MechanicsSignal(Signal):
                 continue
             out.append(("doubled", self.flag("fluency", "minor", m.span(), f"Word doubled: '{m.group(0)}'.", m.group(1))))
         for m in _SELF_COORDINATED.finditer(text):
+            if m.group(1)[0].isupper() and m.start() > 0:
+                continue  # a name joined to itself is a route or a pairing ("from Bogor to Depok and Depok to ...")
             out.append(("self_coordinated", self.flag(
                 "fluency", "major", m.span(),
                 f"'{m.group(0)}' coordinates a word with itself; the translation probably lost a second, different word.",

@@ -107,6 +107,12 @@ class UntranslatedSignal(Signal):
                     # a proper name ("Cibinong Utara", "Ratna Wulandari"), at the start of a sentence too:
                     # Indonesian names are frequent Indonesian words; glossary terms catch admin words
                     continue
+                if not word[0].isupper() and prev_cap and self._is_indonesian(words[i - 1][0]) and not (
+                    i + 1 < len(words) and self._is_indonesian(words[i + 1][0])
+                ):
+                    # the second word of an Indonesian place name written in lower case ("Kebon jeruk"):
+                    # a left-over phrase runs on in Indonesian, a name stops
+                    continue
                 if text.count("(", 0, start) > text.count(")", 0, start):
                     continue  # an Indonesian name given in parentheses beside its English rendering
                 span_end = end + 1 if text[end:end + 1] == "." and len(word) <= 4 else end
