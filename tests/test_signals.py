@@ -231,6 +231,12 @@ def test_indonesian_term_left_in_english_unless_the_article_explains_it() -> Non
     assert run_signal(TerminologySignal(), explained, GLOSSARY) == [[], []]
 
 
+def test_an_unexplained_indonesian_abbreviation_is_flagged_at_its_first_mention_only() -> None:
+    text = "The PSBB was extended. Shops closed early under the PSBB. The PSBB ends in May."
+    flags = run_signal(TerminologySignal(), text, GLOSSARY)
+    assert [len(f) for f in flags] == [1, 0, 0]  # once the first mention is spelled out, the others stand
+
+
 @pytest.mark.parametrize(
     ("sentence", "expected"),
     [

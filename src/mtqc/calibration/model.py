@@ -31,9 +31,9 @@ DEFAULT_CALIBRATION = "default-calibration.json"
 # `evaluation.gold_quality`): the expected penalty uses the same weights.
 DEFAULT_SEED = 0
 # The goals are at most 20% of clean sentences flagged and major flags at least 90% right; the
-# targets sit half a point inside them, because thresholds chosen on inner folds land within
-# about +-0.005 of their target on unseen articles (grouped cross-validation on train/).
-DEFAULT_MAX_FALSE_FLAG_RATE = 0.195
+# targets sit inside them, because thresholds chosen on inner folds land within about +-0.007 of
+# their target on unseen articles (grouped cross-validation on train/: 0.195 gave 0.201).
+DEFAULT_MAX_FALSE_FLAG_RATE = 0.19
 DEFAULT_MAJOR_PRECISION = 0.905
 MIN_FEATURE_SUPPORT = 5  # a feature non-zero in fewer training sentences cannot be learned
 

@@ -68,6 +68,7 @@ class TerminologySignal(Signal):
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]:
         outputs = []
         article_text = ctx.article.text
+        abbreviations_shown: set[str] = set()
         for sentence in ctx.sentences:
             flags = []
             # terms are matched in the text as a reader sees it (a CMS's soft hyphens left out);
@@ -88,8 +89,12 @@ class TerminologySignal(Signal):
                         pinned=concept.layer == "user",
                     ))
                     flags[-1] = replace(flags[-1], glossary_entry=glossary_entry(concept, match.kind))
+                elif found.isupper() and found in abbreviations_shown:
+                    continue  # an abbreviation is explained at its first mention: the later ones then stand
                 elif not ctx.glossary.mentions_preferred(article_text, concept):
                     # the Indonesian term is fine once the article has explained it in English
+                    if found.isupper():
+                        abbreviations_shown.add(found)
                     flags.append(self.flag(
                         "untranslated", concept.severity, span,
                         f"'{found}' is Indonesian; English readers need '{concept.preferred}'.{note}",
