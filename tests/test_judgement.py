@@ -66,3 +66,35 @@ def test_major_is_said_only_at_a_probability_above_one_half(checker: Checker) ->
         for f in s.flags:
             if f.severity == "major":
                 assert s.p_major is not None and s.p_major >= 0.5 and f.probability == s.p_major
+
+
+def _shipped_kinds() -> list[str]:
+    from mtqc.calibration.model import load_calibration
+
+    return sorted(load_calibration().kinds)
+
+
+@pytest.mark.parametrize("kind", _shipped_kinds())
+def test_each_shipped_kind_is_shown_by_its_own_measured_precision(checker: Checker, kind: str) -> None:
+    from dataclasses import replace
+
+    from mtqc.calibration.apply import CalibrationStep
+    from mtqc.results import Flag, Signature, SentenceResult
+    from mtqc.scoring import run_steps
+
+    cal = checker.calibration
+    assert cal is not None
+    silent = replace(cal, flag_threshold=1.0, major_threshold=1.0)  # the sentence model flags nothing here
+    signal, flag_type, severity = kind.split(":")
+    text = "Abc def ghi jkl."
+    flag = Flag(flag_type, severity, (0, 3), "written for the test", None, signal)  # type: ignore[arg-type]
+    sentence = SentenceResult(0, text, 0, len(text), True, flags=(flag,))
+    report = ArticleReport("x", "a.txt", "offline", 100.0, Signature("x", "offline", (), (), (), (signal,), ()),
+                           (sentence,), word_count=4)
+    (out,) = run_steps(report, [CalibrationStep(silent)]).sentences
+    stats = cal.kinds[kind]
+    shown = [f for f in out.flags if f.signal == signal]
+    if stats.strong:
+        assert shown and out.p_error is not None and out.p_error >= stats.precision  # shown, and the numbers agree
+    else:
+        assert not shown and [f.signal for f in out.candidates] == [signal]  # weighed by the sentence model
