@@ -80,13 +80,16 @@ def test_summary_rows_and_index_views(checker: Checker) -> None:
             {"name": "c.txt", "html": None, "score": None, "error": "c.txt: empty file"}]
     view = build_index_view(rows)
     assert [r["name"] for r in view.rows] == ["c.txt", "a.txt", "b.txt"]  # failed first, then worst score
-    assert [bar.count for bar in view.histogram] == [0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    # bins fit the scores (40 and 95): 10 points wide from 40, not ten bins from 0
+    assert [(bar.low, bar.count) for bar in view.histogram] == [(40, 1), (50, 0), (60, 0), (70, 0), (80, 0), (90, 1)]
     recurring = {p.key: p for p in view.recurring}
     assert recurring["media crew"].articles == 2 and "the the" not in recurring  # only in one article
-    assert [o.href for o in recurring["media crew"].occurrences] == ["articles/a%20b.html#s1", "articles/b.html#s1"]
+    # each link lands on the flag itself
+    hrefs = [o.href for o in recurring["media crew"].occurrences]
+    assert len(hrefs) == 2 and hrefs[0].startswith("articles/a%20b.html#f1-") and hrefs[1].startswith("articles/b.html#f1-")
     assert dict(view.type_counts)["terminology"] == 2
     html = render_index(rows, "folder", "sig", [])
-    assert "&lsquo;media crew&rsquo; &mdash; 2 articles" in html and 'href="articles/a%20b.html#s1"' in html
+    assert "&lsquo;media crew&rsquo; &mdash; 2 articles" in html and f'href="{hrefs[0]}"' in html
 
 
 def test_phrase_keys_ignore_case_spacing_quotes_and_a_leading_the() -> None:

@@ -193,7 +193,7 @@ def render_html(report: ArticleReport, report_id: str | None = None, index_href:
         csp=Markup(content_security_policy(script)), script=Markup(script), data_json=json_for_script(data),
         nflags=len(flags), filter_values=values, has_probability=any(f.probability is not None for f in flags),
         review_name=data["review_name"], llm_notes=llm_notes(report), index_href=index_href,
-        headline=headline_of(report.metadata, ((s.text, s.paragraph) for s in report.sentences)) or report.source, notices_summary=notices_summary(report),
+        headline=headline_of(report.metadata, ((s.text, s.paragraph) for s in report.sentences if s.kind != "dateline")) or report.source, notices_summary=notices_summary(report),
         first_flag=first_flag, icons=SEVERITY_ICONS,
     )
 

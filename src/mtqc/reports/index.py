@@ -54,7 +54,8 @@ MAX_HEADLINE = 160
 
 
 def headline_of(metadata: Mapping[str, Any], sentences: Iterable[tuple[Any, Any]]) -> str | None:
-    """The article's headline: its title metadata, else its first paragraph (text, paragraph pairs)."""
+    """The article's headline: its title metadata, else its first paragraph (text, paragraph pairs;
+    datelines left out), cut to MAX_HEADLINE characters."""
     title = metadata.get("title")
     if isinstance(title, str) and title.strip():
         return " ".join(title.split())[:MAX_HEADLINE]
@@ -131,7 +132,8 @@ def summary_row_extras_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
         "flagged_phrases": list(phrases.values()),
         "suppressed": len(data.get("suppressed") or []),
         "headline": headline_of(data.get("metadata") or {}, ((s.get("text"), s.get("paragraph"))
-                                                             for s in data.get("sentences") or [] if isinstance(s, dict))),
+                                                             for s in data.get("sentences") or []
+                                                             if isinstance(s, dict) and s.get("kind") != "dateline")),
         "to_fix": to_fix,
         "to_check": to_check,
         "expected_wrong": None if expected is None else round(expected, 2),
@@ -186,13 +188,14 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, float, float, str]:
+def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, float, str]:
     """What to fix first: failed articles (no score), then the most likely-wrong sentences, then the
-    most expected major errors, then the lowest score. Keep in step with workdb's `_WORST_FIRST`."""
+    lowest score (which weighs every sentence's probabilities per word). Keep in step with
+    workdb's `_WORST_FIRST`."""
     score = row.get("score")
     if score is None:
-        return (0, 0.0, 0.0, 0.0, str(row.get("name")))
-    return (1, -_number(row.get("to_fix")), -_number(row.get("expected_wrong")), float(score), str(row.get("name")))
+        return (0, 0.0, 0.0, str(row.get("name")))
+    return (1, -_number(row.get("to_fix")), float(score), str(row.get("name")))
 
 
 class Tally(Protocol):
