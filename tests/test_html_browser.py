@@ -127,6 +127,13 @@ def _download(page: Any, button: str) -> tuple[str, str]:
     return info.value.suggested_filename, Path(info.value.path()).read_text(encoding="utf-8")
 
 
+def _changes(page: Any, kind: str) -> list[str]:
+    """The inserted (`ins`) or deleted (`del`) runs of the first changed sentence, without their
+    screen-reader hints."""
+    return page.locator(".final:visible").first.locator(kind).evaluate_all(
+        "els => els.map(e => Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join(''))")
+
+
 def _progress(page: Any) -> str:
     return page.locator("#progress").text_content()
 
@@ -334,9 +341,10 @@ def test_article_markup_and_script_stay_inert(checker: Checker, tmp_path: Path, 
     page.keyboard.press("Enter")
     assert page.locator("img").count() == 0 and page.title() == "mtqc: <i>x</i>.txt"
     # the change is shown word by word; the inserted words are the edit's, as text
-    inserted = "".join(page.locator(".final:visible").first.locator("ins").evaluate_all(
-        "els => els.map(e => e.lastChild.previousSibling.textContent)"))
-    assert "src=y" in inserted and "onerror=\"document.title='edited'\">Fine." in inserted
+    shown = page.locator(".final:visible").first.evaluate("""box => Array.from(box.childNodes).map(n =>
+        n.nodeType === 3 ? n.textContent : n.tagName === 'INS' ? Array.from(n.childNodes).filter(c => c.nodeType === 3)
+        .map(c => c.textContent).join('') : '').join('')""")
+    assert shown == "<img src=y onerror=\"document.title='edited'\">Fine."
     _, exported = _download(page, "#export-review")
     assert "<img src=y" in json.loads(exported)["sentences"][0]["final"]
 
@@ -417,3 +425,180 @@ def test_index_pages_large_folders(tmp_path: Path, watched: Watched) -> None:
     page.click("#page-next")
     page.click("#page-next")
     assert page.locator("#articles tbody tr:visible").count() == 50 and page.locator("#page-next").is_disabled()
+
+
+# ----------------------------------------------------------------------------- the review workspace (issue 18)
+
+def _with_flags(report: Any, flags_by_sentence: dict[int, tuple[Flag, ...]]) -> Any:
+    """`report` with its sentences' flags replaced (sentence position -> flags)."""
+    sentences = tuple(replace(s, flags=flags_by_sentence.get(i, ())) for i, s in enumerate(report.sentences))
+    return replace(report, sentences=sentences)
+
+
+def _at(text: str, piece: str) -> tuple[int, int]:
+    return (text.index(piece), text.index(piece) + len(piece))
+
+
+def _current(page: Any) -> str | None:
+    return page.evaluate("document.querySelector('.flag.current')?.dataset.flag ?? null")
+
+
+def _workspace(checker: Checker, tmp_path: Path) -> tuple[Any, Path]:
+    """The test article with hand-made flags: advice without a replacement, a replacement, and
+    severities whose risk order differs from the document's."""
+    report = check_text(checker, ARTICLE, "harbour.txt")
+    texts = [s.text for s in report.sentences]
+    first = next(i for i, t in enumerate(texts) if "media crew" in t)
+    pier = next(i for i, t in enumerate(texts) if "northern pier" in t)
+    last = next(i for i, t in enumerate(texts) if "Fishermen" in t)
+    flags = {
+        first: (Flag("untranslated", "minor", _at(texts[first], "port authority"), "An unexplained name.",
+                     advice="Spell it out in English at first mention, e.g. 'English name (X)'.", signal="untranslated"),
+                Flag("terminology", "major", _at(texts[first], "media crew"), "A calque.", "reporters", "terminology")),
+        pier: (Flag("other", "minor", _at(texts[pier], "08.30 WIB"), "Time style.", signal="mechanics"),),
+        last: (Flag("mistranslation", "critical", _at(texts[last], "overdue"), "Wrong sense.", signal="llm_mqm"),),
+    }
+    report = _with_flags(report, flags)
+    return report, write_html(report, tmp_path / "harbour.html")
+
+
+def test_accept_never_pastes_advice_and_a_never_opens_an_editor(checker: Checker, tmp_path: Path,
+                                                                 watched: Watched) -> None:
+    report, path = _workspace(checker, tmp_path)
+    page = watched.page
+    page.goto(path.as_uri())
+    advice = _flag_id(page, "port authority")
+    page.locator(f'.flag[data-flag="{advice}"]').focus()
+    # advice is shown as advice, and the focused card offers no Accept
+    assert "Advice: Spell it out" in page.locator(f'.flag[data-flag="{advice}"]').inner_text()
+    assert page.locator('.flag.current button[data-act="accept"]').count() == 0
+    assert page.locator('.flag.current button[data-act="dismiss"]').count() == 1
+    page.keyboard.press("a")
+    assert "no replacement to accept" in page.locator("#status").text_content()
+    # no editor opened: the next keys navigate, nothing is typed into the sentence
+    page.keyboard.type("jk")
+    assert page.locator("textarea").count() == 0 and _progress(page).startswith("0 of ")
+    assert page.locator(".final:visible").count() == 0
+    _, corrected = _download(page, "#export-text")
+    assert corrected == ARTICLE  # nothing changed, nothing pasted
+    name, exported = _download(page, "#export-review")
+    flag = next(f for f in json.loads(exported)["flags"] if f["span_text"] == "port authority")
+    assert flag["suggestion"] is None and flag["advice"].startswith("Spell it out") and flag["decision"] is None
+    assert all(s["final"] == s["text"] for s in json.loads(exported)["sentences"])
+    # a real replacement is accepted with a
+    _go_to(page, _flag_id(page, "media crew"))
+    assert page.locator('.flag.current button[data-act="accept"]').text_content() == "Accept (a)"
+    page.keyboard.press("a")
+    assert _changes(page, "del") == ["media crew"] and _changes(page, "ins") == ["reporters"]
+
+
+def test_an_edit_is_shown_as_inserted_and_deleted_words(checker: Checker, tmp_path: Path, watched: Watched) -> None:
+    _, path = _workspace(checker, tmp_path)
+    page = watched.page
+    page.goto(path.as_uri())
+    _go_to(page, _flag_id(page, "08.30 WIB"))
+    page.keyboard.press("e")
+    area = page.locator("textarea.edit")
+    area.fill(area.input_value().replace("at 08.30 WIB", "at 8:30 a.m. local time"))
+    page.keyboard.press("Enter")
+    assert _changes(page, "del") == ["08.30 WIB"] and _changes(page, "ins") == ["8:30 a.m. local time"]
+
+
+def test_j_visits_undecided_flags_in_risk_order_across_a_reload(checker: Checker, tmp_path: Path,
+                                                                 watched: Watched) -> None:
+    report, path = _workspace(checker, tmp_path)
+    page = watched.page
+    page.goto(path.as_uri())
+    # the critical flag (last sentence) first, then the major, then the minors in document order
+    order = [_flag_id(page, t) for t in ("overdue", "media crew", "port authority", "08.30 WIB")]
+    start_here = page.locator("ol.worst a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert start_here[0] == "#f" + order[0].replace(".", "-")  # "Start here" and j agree
+    seen = []
+    for _ in order:
+        page.keyboard.press("j")
+        seen.append(_current(page))
+    assert seen == order
+    page.keyboard.press("j")  # wraps to the riskiest undecided flag
+    assert _current(page) == order[0]
+    page.keyboard.press("d")  # decides it and moves on to the next undecided in risk order
+    assert _current(page) == order[1]
+    page.reload()
+    page.keyboard.press("j")  # after a reload: the riskiest undecided flag, not the top of the article
+    assert _current(page) == order[1]
+    page.keyboard.press("d")
+    page.keyboard.press("k")  # k goes back in the same order, decided flags too
+    assert _current(page) == order[1]
+
+
+def test_a_note_goes_to_the_decision_just_made_or_the_focused_flag(checker: Checker, tmp_path: Path,
+                                                                   watched: Watched) -> None:
+    _, path = _workspace(checker, tmp_path)
+    page = watched.page
+    page.goto(path.as_uri())
+    first, second = _flag_id(page, "overdue"), _flag_id(page, "media crew")
+    page.keyboard.press("j")
+    page.keyboard.press("d")
+    assert _current(page) == second  # the focus moved on ...
+    page.keyboard.press("n")  # ... but the note is on the dismissal just made, and says so
+    note = page.locator("input.note")
+    assert note.get_attribute("data-flag") == first
+    assert page.locator(".note-editor label").inner_text().startswith(f"Note on flag {first.split('.')[1]} of sentence "
+                                                                     f"{first.split('.')[0]} (dismissed)")
+    note.fill("a correct sense here")
+    page.keyboard.press("Enter")
+    assert page.locator(f'.flag[data-flag="{first}"] .note-text').inner_text() == "Note: a correct sense here"
+    page.keyboard.press("n")  # the note was the follow-up: now n is on the focused flag
+    assert page.locator("input.note").get_attribute("data-flag") == second
+    page.keyboard.press("Escape")
+    _, exported = _download(page, "#export-review")
+    notes = {f["id"]: f["note"] for f in json.loads(exported)["flags"]}
+    assert notes[first] == "a correct sense here" and notes[second] == ""
+
+
+def test_cards_are_one_line_with_actions_on_the_focused_card_only(checker: Checker, tmp_path: Path,
+                                                                   watched: Watched) -> None:
+    page = watched.page
+    page.goto(_report_page(checker, tmp_path).as_uri())
+    assert page.locator("button[data-act]").count() == 0 and page.locator("input.note").count() == 0
+    page.keyboard.press("j")
+    assert page.locator("button[data-act]:visible").count() == page.locator(".flag.current button[data-act]").count() > 0
+    heights = page.locator(".flag:not(.current) > .line").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))")
+    assert heights and max(heights) < 1.5  # one line each
+    # the engineering notices are one collapsed line
+    notices = page.locator("details.notices")
+    assert notices.locator("summary").inner_text() == "Meaning checks off (offline engine)"
+    assert notices.get_attribute("open") is None and page.locator(".notice:visible").count() == 0
+
+
+def test_help_and_export_keys(checker: Checker, tmp_path: Path, watched: Watched) -> None:
+    page = watched.page
+    page.goto(_report_page(checker, tmp_path).as_uri())
+    page.keyboard.press("?")
+    assert page.locator("dialog#help").is_visible() and "export the review" in page.locator("dialog#help").inner_text()
+    page.keyboard.press("Escape")
+    assert page.locator("dialog#help").is_hidden()
+    with page.expect_download() as info:
+        page.keyboard.press("x")
+    assert info.value.suggested_filename == "harbour.review.json"
+
+
+def test_phone_layout_keeps_the_focused_card_in_sight(checker: Checker, tmp_path: Path, browser: Any) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    text = "\n\n".join(f"Paragraph {i}: the port authority told the media crew that the the repairs were near."
+                       for i in range(12)) + "\n"
+    page.goto(write_html(check_text(checker, text, "long.txt"), tmp_path / "long.html").as_uri())
+    bar = page.locator("#toolbar").bounding_box()
+    assert bar is not None and bar["height"] < 60  # one row
+    for _ in range(8):
+        page.keyboard.press("j")
+        card = page.locator(".flag.current")
+        line, words = card.locator(".line").bounding_box(), card.evaluate(
+            "c => document.getElementById(c.getAttribute('aria-describedby')).getBoundingClientRect().toJSON()")
+        assert line and line["y"] >= bar["height"] - 1 and line["y"] + 20 <= 844, line  # header below the toolbar
+        assert words["top"] >= bar["height"] - 1 and words["bottom"] <= 844  # and the sentence's words too
+        # the card sits under its sentence, full width, not in a narrow third column
+        assert words["bottom"] <= line["y"] and line["width"] > 250
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    context.close()
