@@ -602,3 +602,131 @@ def test_phone_layout_keeps_the_focused_card_in_sight(checker: Checker, tmp_path
         assert words["bottom"] <= line["y"] and line["width"] > 250
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     context.close()
+
+
+# what to fix first: written for this test, from clean to several likely-wrong sentences
+RANKED_ARTICLES = {
+    "calm.txt": "Harbour reopens\n\nThe port reopened on Monday after the storm passed and ships returned.\n",
+    "one.txt": ("Market news\n\nOfficials told the media crew that the pemerintah daerah would open the market "
+                "again on Friday.\n\nTraders welcomed the news and said that prices had stayed the same this week.\n"),
+    "many.txt": ("Budget row\n\nThe governor told the media crew that the the budget was ready.\n\n"
+                 "The minister said the pemerintah daerah would meet on Monday.\n\n"
+                 "Para menteri telah bertemu di kantor gubernur pada hari Senin.\n"),
+}
+
+
+def _batch(checker: Checker, tmp_path: Path, articles: dict[str, str]) -> Any:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    with ArchiveBatch(FolderSource(folder), tmp_path / "out") as batch:
+        batch.prepare()
+        result = batch.run(InlineExecutor(checker))
+    assert not result.failures
+    return result
+
+
+def _rows(page: Any, attribute: str) -> list[str]:
+    return page.locator("#articles tbody tr").evaluate_all(f"rs => rs.map(r => r.dataset.{attribute})")
+
+
+def test_index_says_what_to_fix_first_and_keeps_review_status_and_sort(checker: Checker, tmp_path: Path,
+                                                                       watched: Watched) -> None:
+    result = _batch(checker, tmp_path, RANKED_ARTICLES)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    records = summary["articles"] if isinstance(summary, dict) else summary
+    wrong = {r["relative"]: r["to_fix"] for r in records}
+    page = watched.page
+    page.goto(result.index_path.as_uri())
+    names = _rows(page, "name")
+    # the most likely-wrong sentences first, the order summary.json's counts give
+    assert [int(w) for w in _rows(page, "wrong")] == sorted(wrong.values(), reverse=True)
+    assert names[0] == "many.txt" and wrong["many.txt"] > wrong["calm.txt"]
+    first = page.locator("#articles tbody tr").first
+    assert first.locator(".headline").inner_text() == "Budget row"  # the headline, not only the file name
+    assert "many.txt" in first.inner_text() and first.locator("td[data-label='Top issue']").inner_text() != ""
+    assert first.locator(".review-status").inner_text().startswith("undecided")
+    # a numeric column's first click puts the most on top; the sort is kept in the URL
+    page.click("th[data-key=check] button")
+    assert page.locator("th[data-key=check]").get_attribute("aria-sort") == "descending"
+    checks = [int(c) for c in _rows(page, "check")]
+    assert checks == sorted(checks, reverse=True) and page.url.endswith("#sort=check-descending")
+    # open the top article, decide a flag, come back: the sort is kept and the status follows
+    page.locator("#articles tbody tr", has_text="many.txt").locator("a.headline").click()
+    page.wait_for_load_state()
+    assert page.locator("#to-index").get_attribute("href") == "../index.html"  # a way back to the index
+    page.keyboard.press("j")
+    page.keyboard.press("d")
+    page.go_back()
+    page.wait_for_load_state()
+    assert page.locator("th[data-key=check]").get_attribute("aria-sort") == "descending"
+    assert [int(c) for c in _rows(page, "check")] == checks
+    status = page.locator("#articles tbody tr", has_text="many.txt").locator(".review-status").inner_text()
+    assert status.startswith("in progress (1 of ")
+    page.reload()
+    assert page.locator("#articles tbody tr", has_text="many.txt").locator(".review-status").inner_text() == status
+    # a recurring problem's link lands on the flag itself, which becomes the current flag
+    problem = page.locator("li.problem", has_text="media crew")
+    problem.locator("summary").click()
+    href = problem.locator("a").first.get_attribute("href")
+    assert "#f" in href
+    problem.locator("a").first.click()
+    page.wait_for_load_state()
+    assert page.locator(".flag.current").get_attribute("id") == href.split("#")[1]
+    # the histogram's bins fit the scores: its first and last bars hold the lowest and the highest
+    page.goto(result.index_path.as_uri())
+    counts = page.locator("svg.hist g").evaluate_all("gs => gs.map(g => g.querySelector('text').textContent)")
+    assert 1 <= len(counts) <= 10 and counts[0] != "0" and counts[-1] != "0"
+
+
+def test_index_and_report_fit_a_phone(checker: Checker, tmp_path: Path, browser: Any) -> None:
+    result = _batch(checker, tmp_path, RANKED_ARTICLES)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(result.index_path.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    svg = page.locator("svg.hist").bounding_box()
+    assert svg is not None and svg["width"] <= 390
+    context.close()
+
+
+def _serious_violations(page: Any) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+        # "experimental" holds label-content-name-mismatch: a button's visible text must be in its name
+        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice", "experimental"]}})
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_no_serious_accessibility_violations(checker: Checker, tmp_path: Path, watched: Watched) -> None:
+    pytest.importorskip("axe_playwright_python", reason="pip install -e '.[test]'")
+    result = _batch(checker, tmp_path, RANKED_ARTICLES)
+    page = watched.page
+    page.goto(result.index_path.as_uri())
+    assert _serious_violations(page) == []
+    page.locator("#articles tbody tr").first.locator("a.headline").click()
+    page.wait_for_load_state()
+    assert _serious_violations(page) == []
+    # with a focused card, its actions, a decision, a change shown and the note editor open
+    page.keyboard.press("j")
+    page.keyboard.press("d")
+    page.keyboard.press("n")
+    assert _serious_violations(page) == []
+    page.keyboard.press("Escape")
+    page.keyboard.press("e")
+    page.keyboard.press("End")
+    page.keyboard.type(" More.")
+    page.keyboard.press("Enter")
+    assert _serious_violations(page) == []
+    for _ in range(10):  # an accepted replacement, its card decided and no longer current
+        if page.locator('.flag.current button[data-act="accept"]').count():
+            break
+        page.keyboard.press("j")
+    page.keyboard.press("a")
+    assert page.locator(".flag.accepted").count() == 1
+    assert _serious_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert _serious_violations(page) == []
