@@ -600,7 +600,9 @@ def test_phone_layout_keeps_the_focused_card_in_sight(checker: Checker, tmp_path
         assert words["top"] >= bar["height"] - 1 and words["bottom"] <= 844  # and the sentence's words too
         # the card sits under its sentence, full width, not in a narrow third column
         assert words["bottom"] <= line["y"] and line["width"] > 250
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    page.keyboard.press("e")  # the editor fits too
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     context.close()
 
 

@@ -176,7 +176,7 @@ def test_advice_is_its_own_field_and_every_suggestion_replaces_its_span(checker:
     keys = set(data["sentences"][1]["flags"][0])
     assert {"suggestion", "advice", "message", "span", "type", "severity"} <= keys  # additive: nothing dropped
     html = render_html(report)
-    assert "Advice: Spell it out in English" in html and "Replace with: &lsquo;reporters&rsquo;" in html
+    assert "Advice: Spell it out in English" in html and "replace with</span> &lsquo;reporters&rsquo;" in html
 
 
 def test_a_review_carries_advice_and_review_apply_takes_only_the_final_texts(checker: Checker) -> None:

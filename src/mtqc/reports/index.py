@@ -53,12 +53,24 @@ _SEVERITY_RANK = {"minor": 1, "major": 2, "critical": 3}
 MAX_HEADLINE = 160
 
 
+MAX_LEAD = 100  # a headline taken from the body's first sentence is cut here
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "\u2026"
+
+
 def headline_of(metadata: Mapping[str, Any], sentences: Iterable[tuple[Any, Any]]) -> str | None:
-    """The article's headline: its title metadata, else its first paragraph (text, paragraph pairs;
-    datelines left out), cut to MAX_HEADLINE characters."""
+    """The article's headline: its title metadata; else its first paragraph when that is one line
+    without a full stop (a headline); else the start of its first sentence. `sentences` are
+    (text, paragraph) pairs, datelines left out."""
     title = metadata.get("title")
     if isinstance(title, str) and title.strip():
-        return " ".join(title.split())[:MAX_HEADLINE]
+        return _cut(" ".join(title.split()), MAX_HEADLINE)
     lead: list[str] = []
     first: Any = None
     for text, paragraph in sentences:
@@ -67,11 +79,12 @@ def headline_of(metadata: Mapping[str, Any], sentences: Iterable[tuple[Any, Any]
         if lead and (first is None or paragraph != first):
             break
         first = paragraph if not lead else first
-        lead.append(text)
-    text = " ".join(" ".join(lead).split())
-    if not text:
+        lead.append(" ".join(text.split()))
+    if not lead or not lead[0]:
         return None
-    return text if len(text) <= MAX_HEADLINE else text[:MAX_HEADLINE - 1].rstrip() + "\u2026"
+    if len(lead) == 1 and not lead[0].endswith("."):
+        return _cut(lead[0], MAX_HEADLINE)
+    return _cut(lead[0], MAX_LEAD)  # body text: its first sentence stands for the article
 
 
 def _sentence_risk(s: Mapping[str, Any]) -> tuple[int, float, float]:
