@@ -137,9 +137,9 @@ def summary_row_extras_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
         flags = list(s.get("flags") or [])
         n = max(range(len(flags)), key=lambda i: (_SEVERITY_RANK.get(flags[i].get("severity"), 0), -i))
         f, span = flags[n], flags[n].get("span")
-        text = " ".join((s.get("text") or "")[span[0]:span[1]].split()) if span and len(span) == 2 else None
+        flagged = " ".join((s.get("text") or "")[span[0]:span[1]].split()) if span and len(span) == 2 else None
         top = {"type": f.get("type"), "severity": f.get("severity"), "sentence": s.get("index"), "flag": n + 1,
-               "text": text[:80] if text else None}
+               "text": _cut(flagged, 80) if flagged else None}
     return {
         "by_type": dict(sorted(((data.get("counts") or {}).get("by_type") or {}).items())),
         "flagged_phrases": list(phrases.values()),
