@@ -80,13 +80,16 @@ def test_summary_rows_and_index_views(checker: Checker) -> None:
             {"name": "c.txt", "html": None, "score": None, "error": "c.txt: empty file"}]
     view = build_index_view(rows)
     assert [r["name"] for r in view.rows] == ["c.txt", "a.txt", "b.txt"]  # failed first, then worst score
-    assert [bar.count for bar in view.histogram] == [0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    # bins fit the scores (40 and 95): 10 points wide from 40, not ten bins from 0
+    assert [(bar.low, bar.count) for bar in view.histogram] == [(40, 1), (50, 0), (60, 0), (70, 0), (80, 0), (90, 1)]
     recurring = {p.key: p for p in view.recurring}
     assert recurring["media crew"].articles == 2 and "the the" not in recurring  # only in one article
-    assert [o.href for o in recurring["media crew"].occurrences] == ["articles/a%20b.html#s1", "articles/b.html#s1"]
+    # each link lands on the flag itself
+    hrefs = [o.href for o in recurring["media crew"].occurrences]
+    assert len(hrefs) == 2 and hrefs[0].startswith("articles/a%20b.html#f1-") and hrefs[1].startswith("articles/b.html#f1-")
     assert dict(view.type_counts)["terminology"] == 2
     html = render_index(rows, "folder", "sig", [])
-    assert "&lsquo;media crew&rsquo; &mdash; 2 articles" in html and 'href="articles/a%20b.html#s1"' in html
+    assert "&lsquo;media crew&rsquo; &mdash; 2 articles" in html and f'href="{hrefs[0]}"' in html
 
 
 def test_phrase_keys_ignore_case_spacing_quotes_and_a_leading_the() -> None:
@@ -145,3 +148,88 @@ def test_the_report_says_when_llm_replies_were_unreadable(checker: Checker) -> N
     assert html.index("unreadable replies") < html.index('id="only-flagged"')
     clean = {"llm": {**usage["llm"], "malformed_replies": 0, "dropped_spans": 0}}
     assert "llm-issue" not in render_html(replace(report, usage=clean)).split("</style>")[-1]
+
+
+# ----------------------------------------------------------------------------- advice and ranking (issue 18)
+
+ADVICE_TEXT = """Council meets
+
+The minister said the DPRD would meet the pemerintah daerah on Monday, and the media crew waited outside.
+
+Para menteri telah bertemu di kantor gubernur pada hari Senin.
+
+The council said the budget would be ready next week after the talks ended.
+"""
+
+
+def test_advice_is_its_own_field_and_every_suggestion_replaces_its_span(checker: Checker) -> None:
+    report = _check_text(checker, ADVICE_TEXT, "council.txt")
+    flags = [(s, f) for s in report.sentences for f in s.flags]
+    advised = {s.text[f.span[0]:f.span[1]]: f for s, f in flags if f.advice}
+    assert advised["DPRD"].advice.startswith("Spell it out in English") and advised["DPRD"].suggestion is None
+    assert any(f.advice == "Translate the sentence into English." and f.suggestion is None for f in advised.values())
+    # what is left as a suggestion is text for the span, never an instruction to the editor
+    for s, f in flags:
+        if f.suggestion is not None:
+            assert f.span is not None and not re.match(r"(Spell|Translate|Use|Consider|Check)\b", f.suggestion), f
+    data = report.to_dict()
+    keys = set(data["sentences"][1]["flags"][0])
+    assert {"suggestion", "advice", "message", "span", "type", "severity"} <= keys  # additive: nothing dropped
+    html = render_html(report)
+    assert "Advice: Spell it out in English" in html and "replace with</span> &lsquo;reporters&rsquo;" in html
+
+
+def test_a_review_carries_advice_and_review_apply_takes_only_the_final_texts(checker: Checker) -> None:
+    from mtqc.review.file import loads_review, review_from_report, review_to_dict
+
+    report = _check_text(checker, ADVICE_TEXT, "council.txt")
+    review = review_from_report(report)
+    again = loads_review(json.dumps(review_to_dict(review)))
+    assert [d.advice for d in again.decisions] == [f.advice for f in report.flags]
+    assert again.corrected_text() == ADVICE_TEXT  # nothing decided, nothing pasted
+
+
+def test_summary_extras_rank_articles_by_likely_wrong_sentences(checker: Checker) -> None:
+    from mtqc.reports.index import _sort_key
+
+    heavy = summary_row_extras(_check_text(checker, ADVICE_TEXT, "council.txt"))
+    light = summary_row_extras(_check_text(checker, TEXT, "bridge.txt"))
+    assert heavy["headline"] == "Council meets" and light["headline"] == "Bridge closed"
+    assert heavy["to_fix"] >= 2 and heavy["to_fix"] > light["to_fix"] >= 1
+    top = heavy["top_issue"]
+    assert top["severity"] == "critical" and top["type"] == "untranslated" and top["flag"] >= 1
+    rows = [{"name": "light.txt", "score": 10.0, **light}, {"name": "heavy.txt", "score": 90.0, **heavy},
+            {"name": "old.txt", "score": 50.0}]  # a record from before these fields: counted as 0
+    # the likely-wrong sentences first, whatever the score; failed articles before all
+    assert [r["name"] for r in sorted(rows, key=_sort_key)] == ["heavy.txt", "light.txt", "old.txt"]
+    view = build_index_view(rows)
+    assert [r["name"] for r in view.rows] == ["heavy.txt", "light.txt", "old.txt"]
+    html = render_index(rows, "folder", "sig", [])
+    assert ">Council meets</span>" in html and "untranslated: &lsquo;" in html
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(
+    st.one_of(st.none(), st.floats(0, 100).map(lambda x: round(x, 2))),  # None: failed
+    st.one_of(st.none(), st.integers(0, 4)),  # to_fix; None: a record from before it (records of another type are refused)
+), max_size=12))
+def test_the_archive_sorts_on_disk_as_the_index_sorts_in_memory(rows: list[tuple[float | None, object]]) -> None:
+    """workdb's SQL order and `_sort_key` agree, records without the count included."""
+    from mtqc.batch.records import ArticleRecord
+    from mtqc.batch.workdb import WorkDB
+    from mtqc.reports.index import _sort_key
+
+    work = WorkDB()
+    try:
+        made = []
+        for i, (score, to_fix) in enumerate(rows):
+            extras = {} if to_fix is None else {"to_fix": to_fix}
+            record = ArticleRecord(f"/in/a{i:02d}.txt", f"a{i:02d}.txt", score=score, extras=extras,
+                                   error=None if score is not None else "failed")
+            work.keep(f"{i:08d}", record)
+            made.append({"name": record.relative, **record.to_json()})
+        on_disk = [r.relative for r in work.worst_first()]
+    finally:
+        work.close()
+    in_memory = [r["name"] for r in sorted(made, key=_sort_key)]
+    assert on_disk == in_memory

@@ -97,12 +97,13 @@ def test_html_lists_the_worst_sentences_first_with_links(checker: Checker) -> No
     report = check_text(checker, ARTICLE, "flood.txt")
     html = render_html(report)
     start = html.index("Start here")
-    links = [int(x) for x in __import__("re").findall(r'href="#s(\d+)"', html[start:html.index('id="only-flagged"')])]
+    # each links to the sentence's worst flag (#f<sentence>-<flag>), which the page makes current
+    links = [int(x) for x in __import__("re").findall(r'href="#f(\d+)-\d+"', html[start:html.index('id="only-flagged"')])]
     weights = {"minor": 1, "major": 5, "critical": 10}
     penalty = {s.index: sum(weights[f.severity] for f in s.flags) for s in report.sentences}
     assert links and [penalty[i] for i in links] == sorted((penalty[i] for i in links), reverse=True)
     assert max(penalty.values()) == penalty[links[0]]
-    assert all(f'id="s{i}"' in html for i in links)
+    assert all(f'id="s{i}"' in html and f'id="f{i}-' in html for i in links)
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path: Path) -> None:

@@ -83,7 +83,9 @@ def test_the_cli_checks_a_partly_untranslated_article_and_shows_every_indonesian
     flags = {s["text"]: s["flags"] for s in data["sentences"] if s["scored"]}
     for sentence in INDONESIAN_SENTENCES:
         # shown as the signal raised it, whatever the calibration predicts for the sentence
+        # "Translate the sentence" is advice: never a replacement that accepting would paste in
         assert any(f["type"] == "untranslated" and f["severity"] == "critical" and f["pinned"]
+                   and f["suggestion"] is None and f["advice"] == "Translate the sentence into English."
                    for f in flags[sentence]), sentence
     for sentence in ENGLISH_SENTENCES:
         assert not [f for f in flags[sentence] if f["type"] == "untranslated"], sentence

@@ -25,6 +25,7 @@ class Flag:
     severity: Severity
     span: tuple[int, int] | None
     message: str
+    # a replacement for exactly the span's text (what "accept" puts in its place), never advice
     suggestion: str | None = None
     signal: str = ""
     # calibrated probability behind the flag: of a major error when severity is major or
@@ -36,6 +37,9 @@ class Flag:
     # the glossary concept behind a terminology flag (preferred term, variants, note, source,
     # origin "file:line"), so the editor can judge the entry; not part of equality or hashing
     glossary_entry: dict[str, Any] | None = field(default=None, compare=False)
+    # what the editor could do, in words ("Spell it out in English at first mention"): shown,
+    # never applied; kept apart from `suggestion` so that accepting a flag cannot paste it in
+    advice: str | None = None
 
     def __post_init__(self) -> None:
         if self.type not in FLAG_TYPES:
@@ -56,6 +60,7 @@ class Flag:
             "probability": None if self.probability is None else round(self.probability, 4),
             "pinned": self.pinned,
             "glossary_entry": None if self.glossary_entry is None else dict(self.glossary_entry),
+            "advice": self.advice,
         }
 
 

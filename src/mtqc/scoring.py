@@ -47,10 +47,13 @@ def merge_flags(flags: Iterable[Flag]) -> tuple[Flag, ...]:
     Indonesian term); the editor should see it once, with the flag that carries a suggestion,
     then the more severe one.
     """
-    ordered = sorted(flags, key=lambda f: (f.suggestion is None, -_RANK[f.severity], f.span or (0, 0)))
+    # advice counts as "informative" as a replacement does (it did, before it had its own field)
+    ordered = sorted(flags, key=lambda f: (f.suggestion is None and f.advice is None, -_RANK[f.severity],
+                                           f.span or (0, 0)))
     kept: list[Flag] = []
     for flag in ordered:
-        if any(_overlaps(flag, k) and (flag.type == k.type or k.suggestion is not None) for k in kept):
+        if any(_overlaps(flag, k) and (flag.type == k.type or k.suggestion is not None or k.advice is not None)
+               for k in kept):
             continue
         kept.append(flag)
     return tuple(sorted(kept, key=lambda f: (f.span or (0, 0))))

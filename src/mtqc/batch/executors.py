@@ -15,7 +15,7 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from ..errors import ExecutorError, MtqcError, TransientEngineError, UsageError
@@ -96,6 +96,7 @@ def render_job(checker: Checker, job: Job) -> tuple[ArticleRecord, ReportPair | 
     """Check one article and render its report pair (None when it failed); never raises."""
     from ..reports import render_html, report_to_json
     from ..reports.index import summary_row_extras
+    from ..reports.naming import INDEX_NAME
 
     try:
         report = _check(checker, job)
@@ -109,7 +110,9 @@ def render_job(checker: Checker, job: Job) -> tuple[ArticleRecord, ReportPair | 
     try:
         report_id = uuid.uuid4().hex
         extra = {"content_sha256": job.record.content_sha256, "signature_sha256": job.record.signature_sha256}
-        pair = (report_to_json(report, report_id, extra), render_html(report, report_id))
+        # the report links back to the batch's index.html, from however deep its folder is
+        index_href = "../" * (len(PurePosixPath(job.html_rel).parts) - 1) + INDEX_NAME
+        pair = (report_to_json(report, report_id, extra), render_html(report, report_id, index_href))
         extras = summary_row_extras(report)
     except Exception as exc:
         return _internal(job, exc, score=score, by_severity=by_severity), None

@@ -41,7 +41,8 @@ def _counts(value: Any) -> bool:
 def _phrase(value: Any) -> bool:
     """One `flagged_phrases` entry as the index page reads it."""
     return isinstance(value, dict) and isinstance(value.get("key"), str) and isinstance(value.get("text"), str) and (
-        value.get("sentence") is None or isinstance(value.get("sentence"), int)) and all(
+        value.get("sentence") is None or isinstance(value.get("sentence"), int)) and (
+        value.get("flag") is None or isinstance(value.get("flag"), int)) and all(
         value.get(k) is None or isinstance(value.get(k), list) and all(x is None or isinstance(x, str)
                                                                          for x in value[k])
         for k in ("types", "signals"))
@@ -70,6 +71,19 @@ def check_record_json(data: Any) -> Mapping[str, Any]:
     phrases = data.get("flagged_phrases")
     if phrases is not None and not (isinstance(phrases, list) and all(_phrase(p) for p in phrases)):
         wrong.append("flagged_phrases")
+    # the index's ranking fields (`mtqc.reports.index.summary_row_extras`)
+    for key in ("to_fix", "to_check"):
+        if data.get(key) is not None and (isinstance(data[key], bool) or not isinstance(data[key], int)):
+            wrong.append(key)
+    if data.get("expected_wrong") is not None and not _number(data["expected_wrong"]):
+        wrong.append("expected_wrong")
+    if data.get("headline") is not None and not isinstance(data["headline"], str):
+        wrong.append("headline")
+    top = data.get("top_issue")
+    if top is not None and not (isinstance(top, dict) and all(
+            top.get(k) is None or isinstance(top[k], str) for k in ("type", "severity", "text")) and all(
+            top.get(k) is None or isinstance(top[k], int) and not isinstance(top[k], bool) for k in ("sentence", "flag"))):
+        wrong.append("top_issue")
     if wrong:
         raise ValueError(f"wrong type of {', '.join(wrong)}")
     return data

@@ -30,8 +30,13 @@ SCHEMA = """
 """
 _INDEX_PATHS = ("CREATE INDEX inputs_real ON inputs(real); CREATE INDEX inputs_ino ON inputs(ino);"
                 "CREATE INDEX outputs_real ON outputs(real);")
-# the index page's order: failed (no score) first, then by score, then by name
+# the index page's order (as `mtqc.reports.index._sort_key`): failed (no score) first, then the most
+# likely-wrong sentences, the lowest score, then by name; a count
+# missing (an older record) or not a number counts as 0
+_NUMBER = ("(CASE WHEN json_extract(record, '$.score') IS NOT NULL AND json_type(record, '$.{0}') IN ('integer', 'real') "
+           "THEN json_extract(record, '$.{0}') ELSE 0 END)")
 _WORST_FIRST = ("SELECT record FROM final ORDER BY json_extract(record, '$.score') IS NOT NULL, "
+                f"{_NUMBER.format('to_fix')} DESC, "
                 "json_extract(record, '$.score'), "
                 "COALESCE(json_extract(record, '$.relative'), json_extract(record, '$.path'))")
 

@@ -26,7 +26,7 @@ def sentence_features(sentence: SentenceResult, n_sentences: int) -> dict[str, f
         bump(f"flag_type:{flag.type}")
         if flag.severity != "minor":
             bump(f"major_flags:{flag.signal}")
-        if flag.suggestion:
+        if flag.suggestion or flag.advice:  # as fitted: advice was a suggestion before it had its own field
             bump("flags_with_suggestion")
     for candidate in sentence.candidates:
         bump(f"candidates:{candidate.signal}")

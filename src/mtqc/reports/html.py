@@ -14,7 +14,10 @@ from markupsafe import Markup
 
 from ..fs import write_atomic
 from ..results import SEVERITY_WORDS, ArticleReport, Flag, SentenceResult
-from .index import Tally, build_index_view
+from .index import Tally, build_index_view, headline_of
+
+# severity by shape as well as by colour (WCAG 1.4.1): circle, triangle, square
+SEVERITY_ICONS = {"minor": "\u25cb", "major": "\u25b2", "critical": "\u25a0"}
 
 
 @dataclass(frozen=True)
@@ -102,11 +105,22 @@ def signal_values(sentence: SentenceResult) -> list[tuple[str, list[tuple[str, s
     return out
 
 
-def _flag_data(s: SentenceResult, n: int, f: Flag) -> dict[str, Any]:
+def risk_order(report: ArticleReport) -> dict[tuple[int, int], int]:
+    """Each flag's place, (sentence index, flag number) -> 0, 1, ...: riskiest sentence first (as
+    "Start here" lists them), a sentence's flags together, its worst flag first."""
+    keyed = []
+    for s in report.sentences:
+        risk = s.risk
+        for n, f in enumerate(s.flags, start=1):
+            keyed.append(((-risk[0], -risk[1], -risk[2], s.index, -_RANK[f.severity], n), (s.index, n)))
+    return {where: i for i, (_, where) in enumerate(sorted(keyed))}
+
+
+def _flag_data(s: SentenceResult, n: int, f: Flag, rank: int) -> dict[str, Any]:
     return {"id": f"{s.index}.{n}", "type": f.type, "severity": f.severity, "signal": f.signal,
             "span": list(f.span) if f.span else None, "message": f.message, "suggestion": f.suggestion,
-            "probability": None if f.probability is None else round(f.probability, 4),
-            "glossary_entry": f.glossary_entry}
+            "advice": f.advice, "probability": None if f.probability is None else round(f.probability, 4),
+            "glossary_entry": f.glossary_entry, "rank": rank}
 
 
 def report_page_data(report: ArticleReport, report_id: str | None = None) -> dict[str, Any]:
@@ -114,13 +128,14 @@ def report_page_data(report: ArticleReport, report_id: str | None = None) -> dic
     from ..review.file import report_article_sha256, review_file_name
 
     stem = review_file_name(report.source)[:-len(".review.json")]
+    order = risk_order(report)
     return {
         "source": report.source, "signature": str(report.signature), "report_id": report_id,
         "article_sha256": report_article_sha256(report),
         "review_name": review_file_name(report.source), "corrected_name": f"{stem}.corrected.txt",
         "sentences": [{"index": s.index, "text": s.text, "paragraph": s.paragraph, "kind": s.kind,
                        "text_before": s.text_before,
-                       "flags": [_flag_data(s, n, f) for n, f in enumerate(s.flags, start=1)]}
+                       "flags": [_flag_data(s, n, f, order[(s.index, n)]) for n, f in enumerate(s.flags, start=1)]}
                       for s in report.sentences],
     }
 
@@ -147,8 +162,22 @@ def worst_sentences(report: ArticleReport, n: int = 5) -> list[SentenceResult]:
     return sorted((s for s in report.sentences if s.flags), key=lambda s: s.risk, reverse=True)[:n]
 
 
-def render_html(report: ArticleReport, report_id: str | None = None) -> str:
-    """The HTML report; `report_id` (when given) is the id its JSON twin carries too.
+def first_flag(s: SentenceResult) -> int:
+    """The number of a sentence's worst flag (the first of equals): where "Start here" lands."""
+    return 1 + max(range(len(s.flags)), key=lambda i: (_RANK[s.flags[i].severity], -i))
+
+
+def notices_summary(report: ArticleReport) -> str:
+    """The one collapsed line that stands for the notes on checks that did not run."""
+    if report.engine == "offline":
+        return "Meaning checks off (offline engine)"
+    n = len(report.skipped)
+    return f"{n} check{'s' if n != 1 else ''} did not run"
+
+
+def render_html(report: ArticleReport, report_id: str | None = None, index_href: str | None = None) -> str:
+    """The HTML report; `report_id` (when given) is the id its JSON twin carries too; `index_href`
+    (in a batch) links back to the batch's index.html.
 
     A static page that works without JavaScript; its one inline script (allowed by its hash in
     the Content-Security-Policy, nothing else can run or load) makes it a review workspace.
@@ -163,7 +192,9 @@ def render_html(report: ArticleReport, report_id: str | None = None) -> str:
         worst=worst_sentences(report), report_id=report_id,
         csp=Markup(content_security_policy(script)), script=Markup(script), data_json=json_for_script(data),
         nflags=len(flags), filter_values=values, has_probability=any(f.probability is not None for f in flags),
-        review_name=data["review_name"], llm_notes=llm_notes(report),
+        review_name=data["review_name"], llm_notes=llm_notes(report), index_href=index_href,
+        headline=headline_of(report.metadata, ((s.text, s.paragraph) for s in report.sentences if s.kind != "dateline")) or report.source, notices_summary=notices_summary(report),
+        first_flag=first_flag, icons=SEVERITY_ICONS,
     )
 
 

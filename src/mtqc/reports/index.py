@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 from collections import Counter
@@ -16,7 +17,24 @@ STATISTICAL_SIGNALS = frozenset({"fluency", "lm_fluency", "likelihood", "calibra
 MAX_PHRASE_WORDS = 8
 MAX_RECURRING = 200  # phrases listed
 MAX_OCCURRENCES = 50  # links listed per phrase; the rest are counted
-HISTOGRAM_BINS = 10
+HISTOGRAM_BINS = 10  # at most
+_BIN_WIDTHS = (1.0, 2.0, 5.0, 10.0, 20.0)
+
+
+def histogram_bins(scores: list[float]) -> tuple[float, float, int]:
+    """(start, width, bins) of a score histogram that fits the data: the narrowest round width that
+    covers the scores in at most HISTOGRAM_BINS bins (a batch scored 88-99 is not one 10-point bar)."""
+    if not scores:
+        return 0.0, 10.0, HISTOGRAM_BINS
+    low, high = min(scores), max(scores)
+    for width in _BIN_WIDTHS:
+        start = math.floor(low / width) * width
+        bins = max(1, math.floor((high - start) / width) + 1)
+        if start + (bins - 1) * width >= 100 and bins > 1:
+            bins -= 1  # 100 goes in the last bin (closed above), as a 10-point histogram's 90-100 does
+        if bins <= HISTOGRAM_BINS:
+            return start, width, bins
+    return 0.0, 10.0, HISTOGRAM_BINS
 
 
 def phrase_key(text: str) -> str:
@@ -31,17 +49,75 @@ def summary_row_extras(report: ArticleReport) -> dict[str, Any]:
     return summary_row_extras_from_json(report.to_dict())
 
 
+_SEVERITY_RANK = {"minor": 1, "major": 2, "critical": 3}
+MAX_HEADLINE = 160
+
+
+MAX_LEAD = 100  # a headline taken from the body's first sentence is cut here
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "\u2026"
+
+
+def headline_of(metadata: Mapping[str, Any], sentences: Iterable[tuple[Any, Any]]) -> str | None:
+    """The article's headline: its title metadata; else its first paragraph when that is one line
+    without a full stop (a headline); else the start of its first sentence. `sentences` are
+    (text, paragraph) pairs, datelines left out."""
+    title = metadata.get("title")
+    if isinstance(title, str) and title.strip():
+        return _cut(" ".join(title.split()), MAX_HEADLINE)
+    lead: list[str] = []
+    first: Any = None
+    for text, paragraph in sentences:
+        if not isinstance(text, str):
+            continue
+        if lead and (first is None or paragraph != first):
+            break
+        first = paragraph if not lead else first
+        lead.append(" ".join(text.split()))
+    if not lead or not lead[0]:
+        return None
+    if len(lead) == 1 and not lead[0].endswith("."):
+        return _cut(lead[0], MAX_HEADLINE)
+    return _cut(lead[0], MAX_LEAD)  # body text: its first sentence stands for the article
+
+
+def _sentence_risk(s: Mapping[str, Any]) -> tuple[int, float, float]:
+    """`SentenceResult.risk` from a JSON sentence."""
+    worst = max((_SEVERITY_RANK.get(f.get("severity"), 0) for f in s.get("flags") or []), default=0)
+    return worst, float(s.get("p_major") or 0.0), float(s.get("p_error") or 0.0)
+
+
 def summary_row_extras_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
     """The same from a JSON report as written (an unchanged article's, on a rerun).
 
     `by_type`: flag counts by type; `flagged_phrases`: each distinct flagged phrase once, with
-    the first sentence it is in and its flag types (for "recurring problems"); `suppressed`:
-    flags not raised again because an editor dismissed them.
+    the first sentence it is in, its flag's number there and its flag types (for "recurring
+    problems"); `suppressed`: flags not raised again because an editor dismissed them.
+    For ranking the articles by what an editor has to fix: `headline`; `to_fix`, the sentences
+    whose worst flag is major or critical (likely wrong); `to_check`, those with minor flags
+    only; `expected_wrong`, the sum of the sentences' calibrated P(major) (None uncalibrated);
+    `top_issue`, the riskiest sentence's worst flag (type, severity, flagged text, sentence, flag).
     """
     phrases: dict[str, dict[str, Any]] = {}
+    to_fix = to_check = 0
+    expected: float | None = None
+    riskiest: tuple[tuple[int, float, float], Mapping[str, Any]] | None = None  # the first of equals
     for s in data.get("sentences") or []:
         text_of = s.get("text") or ""
-        for f in s.get("flags") or []:
+        if s.get("p_major") is not None:
+            expected = (expected or 0.0) + float(s["p_major"])
+        risk = _sentence_risk(s)
+        to_fix += risk[0] >= 2
+        to_check += risk[0] == 1
+        if risk[0] and (riskiest is None or risk > riskiest[0]):
+            riskiest = (risk, s)
+        for n, f in enumerate(s.get("flags") or [], start=1):
             span = f.get("span")
             if not span or len(span) != 2:
                 continue
@@ -49,16 +125,32 @@ def summary_row_extras_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
             key = phrase_key(text)
             if not key or len(key.split()) > MAX_PHRASE_WORDS:
                 continue
-            entry = phrases.setdefault(key, {"text": text, "key": key, "sentence": s.get("index"), "types": [],
-                                             "signals": []})
+            entry = phrases.setdefault(key, {"text": text, "key": key, "sentence": s.get("index"), "flag": n,
+                                             "types": [], "signals": []})
             if f.get("type") not in entry["types"]:
                 entry["types"].append(f.get("type"))
             if f.get("signal") not in entry["signals"]:
                 entry["signals"].append(f.get("signal"))
+    top = None
+    if riskiest is not None:
+        s = riskiest[1]
+        flags = list(s.get("flags") or [])
+        n = max(range(len(flags)), key=lambda i: (_SEVERITY_RANK.get(flags[i].get("severity"), 0), -i))
+        f, span = flags[n], flags[n].get("span")
+        flagged = " ".join((s.get("text") or "")[span[0]:span[1]].split()) if span and len(span) == 2 else None
+        top = {"type": f.get("type"), "severity": f.get("severity"), "sentence": s.get("index"), "flag": n + 1,
+               "text": _cut(flagged, 80) if flagged else None}
     return {
         "by_type": dict(sorted(((data.get("counts") or {}).get("by_type") or {}).items())),
         "flagged_phrases": list(phrases.values()),
         "suppressed": len(data.get("suppressed") or []),
+        "headline": headline_of(data.get("metadata") or {}, ((s.get("text"), s.get("paragraph"))
+                                                             for s in data.get("sentences") or []
+                                                             if isinstance(s, dict) and s.get("kind") != "dateline")),
+        "to_fix": to_fix,
+        "to_check": to_check,
+        "expected_wrong": None if expected is None else round(expected, 2),
+        "top_issue": top,
     }
 
 
@@ -79,12 +171,16 @@ class RecurringProblem:
 
 @dataclass(frozen=True)
 class Bar:
-    low: int
-    high: int
+    low: float
+    high: float
     count: int
     x: float
     y: float
     height: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.low:g}"
 
 
 @dataclass(frozen=True)
@@ -100,10 +196,19 @@ class IndexView:
     scores: list[float] = field(default_factory=list)
 
 
-def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, str]:
-    # worst first: failed articles (no score) need attention before any score
+def _number(value: Any) -> float:
+    """A count or sum from a row that may be older (missing) or hand-edited (not a number): 0."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _sort_key(row: Mapping[str, Any]) -> tuple[int, float, float, str]:
+    """What to fix first: failed articles (no score), then the most likely-wrong sentences, then the
+    lowest score (which weighs every sentence's probabilities per word). Keep in step with
+    workdb's `_WORST_FIRST`."""
     score = row.get("score")
-    return (0, 0.0, str(row.get("name"))) if score is None else (1, float(score), str(row.get("name")))
+    if score is None:
+        return (0, 0.0, 0.0, str(row.get("name")))
+    return (1, -_number(row.get("to_fix")), float(score), str(row.get("name")))
 
 
 class Tally(Protocol):
@@ -197,7 +302,7 @@ def build_index_view(rows: Iterable[Mapping[str, Any]],
     if worst_first is None:
         ordered = sorted(rows, key=_sort_key)
         rows, worst_first = ordered, lambda: ordered
-    counts = [0] * HISTOGRAM_BINS
+    scores: list[float] = []  # a float per article: small beside the rows, which are not kept
     checked = failed = suppressed = 0
     by_type: Counter[str] = Counter()
     tally = tally if tally is not None else PhraseTally()
@@ -207,22 +312,29 @@ def build_index_view(rows: Iterable[Mapping[str, Any]],
             failed += bool(row.get("error"))
             continue
         checked += 1
-        counts[min(HISTOGRAM_BINS - 1, max(0, int(float(row["score"]) // (100 / HISTOGRAM_BINS))))] += 1
+        scores.append(float(row["score"]))
         by_type.update({k: int(v) for k, v in (row.get("by_type") or {}).items()})
         for p in row.get("flagged_phrases") or ():
             if set(p.get("signals") or ()) <= STATISTICAL_SIGNALS:
                 continue
             s = p.get("sentence")
-            href = None if not row.get("html") else f"{row['html']}#s{s}" if s is not None else str(row["html"])
+            n = p.get("flag")  # land on the flag itself where the record says which it is
+            anchor = f"#f{s}-{n}" if s is not None and isinstance(n, int) else f"#s{s}" if s is not None else ""
+            href = None if not row.get("html") else f"{row['html']}{anchor}"
             tally.add(p["key"], p["text"], tuple(p.get("types") or ()), str(row.get("name")), href)
+    start, step, nbins = histogram_bins(scores)
+    counts = [0] * nbins
+    for score in scores:
+        counts[min(nbins - 1, max(0, int((score - start) // step)))] += 1
     top = max(counts) if counts else 0
     width, height = 36.0, 100.0
-    bars = [Bar(i * 10, i * 10 + 10, c, 30 + i * (width + 4), 10 + height - (height * c / top if top else 0),
-                height * c / top if top else 0) for i, c in enumerate(counts)]
+    bars = [Bar(start + i * step, start + (i + 1) * step, c, 30 + i * (width + 4),
+                10 + height - (height * c / top if top else 0), height * c / top if top else 0)
+            for i, c in enumerate(counts)]
     return IndexView(
         rows=_Replay(worst_first), histogram=bars, histogram_max=top,
         type_counts=sorted(by_type.items(), key=lambda kv: -kv[1]), recurring=tally.recurring(MAX_RECURRING),
-        checked=checked, failed=failed, suppressed=suppressed,
+        checked=checked, failed=failed, suppressed=suppressed, scores=scores,
     )
 
 

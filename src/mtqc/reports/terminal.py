@@ -63,7 +63,7 @@ def _flag_lines(s: SentenceResult) -> list[Text]:
     shared: dict[tuple[str, str, float | None], list[str]] = {}
     for f in s.flags:
         span = s.text[f.span[0]:f.span[1]] if f.span else None
-        if span is not None and not f.suggestion:
+        if span is not None and not f.suggestion and not f.advice:
             shared.setdefault((f.severity, f.type, f.probability), []).append(f"'{span}'")
             continue
         text = _flag_head(f.severity, f.type, f.probability, s.p_error)
@@ -71,6 +71,8 @@ def _flag_lines(s: SentenceResult) -> list[Text]:
             text.append(f" '{span}'")
         if f.suggestion:
             text.append(f" → {f.suggestion}", style="green")
+        elif f.advice:  # what to do, not a replacement: no arrow
+            text.append(f" ({f.advice})", style="dim")
         lines.append(text)
     for (severity, type_, probability), spans in shared.items():
         text = _flag_head(severity, type_, probability, s.p_error)

@@ -67,6 +67,7 @@ class Decision:
     suggestion: str | None = None
     message: str = ""
     glossary_entry: Mapping[str, Any] | None = field(default=None, compare=False)
+    advice: str | None = None  # shown to the editor; never part of `final` unless they typed it
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,8 @@ def _parse_decision(r: _Reader, item: Any, n: int, sentences: Sequence[ReviewSen
                     note=r.get(item, "note", where, str, optional=True, default=""), severity=severity,
                     signal=r.get(item, "signal", where, str, optional=True, default=""),
                     suggestion=r.get(item, "suggestion", where, str, optional=True),
-                    message=r.get(item, "message", where, str, optional=True, default=""), glossary_entry=entry)
+                    message=r.get(item, "message", where, str, optional=True, default=""), glossary_entry=entry,
+                    advice=r.get(item, "advice", where, str, optional=True))
 
 
 def _reject_constant(value: str) -> float:
@@ -265,6 +267,7 @@ def review_to_dict(review: Review) -> dict[str, Any]:
         "flags": [{"sentence_index": d.sentence_index, "sentence": d.sentence,
                    "span": list(d.span) if d.span else None, "span_text": d.span_text, "type": d.type,
                    "severity": d.severity, "signal": d.signal, "message": d.message, "suggestion": d.suggestion,
+                   "advice": d.advice,
                    "glossary_entry": dict(d.glossary_entry) if d.glossary_entry is not None else None,
                    "decision": d.decision, "final": d.final, "note": d.note}
                   for d in review.decisions],
@@ -278,7 +281,7 @@ def review_from_report(report: ArticleReport, report_id: str | None = None) -> R
     decisions = tuple(
         Decision(s.index, s.text, f.span, s.text[f.span[0]:f.span[1]] if f.span else None, f.type, None, s.text,
                  severity=f.severity, signal=f.signal, suggestion=f.suggestion, message=f.message,
-                 glossary_entry=f.glossary_entry)
+                 glossary_entry=f.glossary_entry, advice=f.advice)
         for s in report.sentences for f in s.flags)
     return Review(report.source, str(report.signature), report_article_sha256(report), sentences, decisions,
                   report_id)

@@ -149,10 +149,11 @@ class Signal(ABC):
         return outputs
 
     def flag(self, type_: str, severity: str, span: tuple[int, int] | None, message: str,
-             suggestion: str | None = None, *, pinned: bool = False) -> Flag:
-        # a signal whose judgement the user asked for explicitly is shown as given (see calibration)
+             suggestion: str | None = None, *, pinned: bool = False, advice: str | None = None) -> Flag:
+        # a signal whose judgement the user asked for explicitly is shown as given (see calibration);
+        # `suggestion` replaces the span, `advice` only tells the editor what to do
         return Flag(type_, severity, span, message, suggestion, self.name,  # type: ignore[arg-type]
-                    pinned=pinned or self.flags_pinned)
+                    pinned=pinned or self.flags_pinned, advice=advice)
 
     @abstractmethod
     def _compute(self, ctx: ArticleContext) -> list[SignalOutput]: ...

@@ -80,7 +80,7 @@ class UntranslatedSignal(Signal):
                     "untranslated", "critical", (0, len(text)),
                     f"The whole sentence was left in Indonesian ({1 - english_share:.0%} of its known words are "
                     "Indonesian).",
-                    "Translate the sentence into English.", pinned=True,
+                    None, pinned=True, advice="Translate the sentence into English.",
                 )
                 outputs.append(SignalOutput({"untranslated.words": float(len(words)),
                                              "untranslated.indonesian_share": 1 - english_share}, (flag,)))
@@ -140,5 +140,5 @@ class UntranslatedSignal(Signal):
         return self.flag(
             "untranslated", "minor", (start, end),
             f"'{word}' is an Indonesian abbreviation that the article never explains.",
-            f"Spell it out in English at first mention, e.g. 'English name ({word})'.",
+            advice=f"Spell it out in English at first mention, e.g. 'English name ({word})'.",
         )
