@@ -233,3 +233,10 @@ def test_the_archive_sorts_on_disk_as_the_index_sorts_in_memory(rows: list[tuple
         work.close()
     in_memory = [r["name"] for r in sorted(made, key=_sort_key)]
     assert on_disk == in_memory
+
+
+def test_a_share_label_before_the_article_is_not_its_headline(checker: Checker) -> None:
+    text = "Share:\n\nJAKARTA - The city opened a new bridge over the river on Monday.\n\nTraffic moved well."
+    report = _check_text(checker, text, "bridge.txt")
+    assert [s.kind for s in report.sentences][:2] == ["label", "dateline"]  # what the guard is for
+    assert summary_row_extras(report)["headline"].startswith("The city opened a new bridge")

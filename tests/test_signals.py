@@ -219,6 +219,12 @@ def test_glossary_matches_inflections_and_prefers_the_longest(sentence: str, exp
     assert flags[0].type == "terminology" and flags[0].suggestion
 
 
+def test_a_glossary_note_is_in_the_entry_not_in_the_one_line_message() -> None:
+    (flag,) = run_signal(TerminologySignal(), "He told the media crew on Friday.", GLOSSARY)[0]
+    assert "journalists" not in flag.message and "'reporters'" in flag.message
+    assert flag.glossary_entry is not None and "journalists" in flag.glossary_entry["note"]
+
+
 def test_glossary_severity_and_suggestion_come_from_the_data() -> None:
     flags = run_signal(TerminologySignal(), "The DKI Government said so.", GLOSSARY)[0]
     assert flags[0].severity == "major" and flags[0].suggestion == "Jakarta provincial government"

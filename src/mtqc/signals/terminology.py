@@ -79,11 +79,11 @@ class TerminologySignal(Signal):
                 concept = match.concept
                 found = text[match.start:match.end]
                 span = seen.span(match.start, match.end)
-                note = f" {concept.note}" if concept.note else ""
+                # the concept's note (often a paragraph) travels in `glossary_entry`, one click away
                 if match.kind == "wrong":
                     flags.append(self.flag(
                         "terminology", concept.severity, span,
-                        f"'{found}' is a known mistranslation; news English says '{concept.preferred}'.{note}",
+                        f"'{found}' is a known mistranslation; news English says '{concept.preferred}'.",
                         fit_to_span(replacement(found, concept, opens_sentence=not _OPENING.sub("", text[:match.start])),
                                     text, match.start, match.end),
                         pinned=concept.layer == "user",
@@ -97,7 +97,7 @@ class TerminologySignal(Signal):
                         abbreviations_shown.add(found)
                     flags.append(self.flag(
                         "untranslated", concept.severity, span,
-                        f"'{found}' is Indonesian; English readers need '{concept.preferred}'.{note}",
+                        f"'{found}' is Indonesian; English readers need '{concept.preferred}'.",
                         fit_to_span(f"{concept.preferred} ({found})" if found.isupper() else concept.preferred,
                                     text, match.start, match.end),
                         pinned=concept.layer == "user",
