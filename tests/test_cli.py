@@ -18,7 +18,7 @@ def test_check_writes_json_and_html_and_prints_a_summary(article_path: Path, tmp
     out = tmp_path / "out"
     code, stdout, _ = _run("check", str(article_path), "--out", str(out))
     assert code == 0
-    assert "score" in stdout and "Back-translation skipped" in stdout
+    assert "score" in stdout and "Meaning checks off (offline engine)" in stdout
     data = json.loads((out / "flood.json").read_text(encoding="utf-8"))
     assert data["source"] == str(article_path)
     assert (out / "flood.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

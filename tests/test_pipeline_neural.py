@@ -99,7 +99,14 @@ def test_auto_without_models_runs_offline_and_says_how_to_enable(tmp_path: Path,
         "check", str(article_path), "--models-dir", str(tmp_path / "empty"), "--offline", "--out", str(tmp_path / "o"),
     ])
     assert result.exit_code == 0
-    assert "Back-translation skipped" in result.stdout and "mtqc models pull" in result.stdout
+    # one line says what is off and the one command that turns it on; --verbose gives every note
+    note = next(line for line in result.stdout.splitlines() if "note:" in line)
+    assert "Meaning checks off" in note and "Back-translation skipped" not in result.stdout
+    assert "mtqc models pull opus-mt-en-id opus-mt-id-en distilgpt2" in " ".join(result.stdout.split())
+    verbose = CliRunner().invoke(main, [
+        "check", str(article_path), "--models-dir", str(tmp_path / "empty"), "--offline", "--out", str(tmp_path / "o"), "-v",
+    ])
+    assert "Back-translation skipped" in verbose.stdout and "Neural fluency skipped" in verbose.stdout
     data = json.loads((tmp_path / "o" / "flood.json").read_text(encoding="utf-8"))
     assert data["engine"] == "offline" and any("Neural fluency skipped" in n for n in data["skipped"])
 

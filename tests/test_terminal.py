@@ -24,7 +24,7 @@ def _report(text: str, source: str, note: str) -> ArticleReport:
 
 def test_summary_prints_markup_in_input_as_text() -> None:
     console = Console(record=True, width=500, color_system=None)
-    print_summary(_report(MARKUP, "[bold]x[/].txt", "models missing [cannot reach hub]"), console)
+    print_summary(_report(MARKUP, "[bold]x[/].txt", "models missing [cannot reach hub]"), console, verbose=True)
     out = console.export_text()
     assert MARKUP in out  # nothing vanished, nothing was styled, no emoji
     assert "[bold]x[/].txt" in out and "models missing [cannot reach hub]" in out

@@ -21,12 +21,13 @@ from .common import (fail_under_option, EXIT_BAD_INPUT, EXIT_UNDER_THRESHOLD, ch
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
               help="Folder for reports named after each article.")
 @click.option("--quiet", "-q", is_flag=True, help="No terminal summary.")
+@click.option("--verbose", "-v", is_flag=True, help="Every note on checks that did not run, in full (models, folders, cache).")
 @check_options
 @review_option
 @fail_under_option
 @handle_errors
 def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | None, out_dir: Path, quiet: bool,
-          fail_under: float | None, **opts: Any) -> None:
+          verbose: bool, fail_under: float | None, **opts: Any) -> None:
     """Check one or more articles; write JSON and HTML reports and print a summary."""
     from ..fs import is_stdout
     from ..reports import write_reports
@@ -49,7 +50,7 @@ def check(files: tuple[Path, ...], json_path: Path | None, html_path: Path | Non
             failed = True
             continue
         if not quiet:
-            print_summary(report, console)
+            print_summary(report, console, verbose=verbose)
             if report.suppressed:
                 n = len(report.suppressed)
                 console.print(f"  {n} flag{'s' if n != 1 else ''} dismissed in a review not raised again")

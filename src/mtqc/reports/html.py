@@ -14,7 +14,8 @@ from markupsafe import Markup
 
 from ..fs import write_atomic
 from ..results import SEVERITY_WORDS, ArticleReport, Flag, SentenceResult
-from .index import Tally, build_index_view, headline_of
+from .index import NOT_HEADLINE_KINDS, Tally, build_index_view, headline_of
+from .notices import notices_summary
 
 # severity by shape as well as by colour (WCAG 1.4.1): circle, triangle, square
 SEVERITY_ICONS = {"minor": "\u25cb", "major": "\u25b2", "critical": "\u25a0"}
@@ -167,14 +168,6 @@ def first_flag(s: SentenceResult) -> int:
     return 1 + max(range(len(s.flags)), key=lambda i: (_RANK[s.flags[i].severity], -i))
 
 
-def notices_summary(report: ArticleReport) -> str:
-    """The one collapsed line that stands for the notes on checks that did not run."""
-    if report.engine == "offline":
-        return "Meaning checks off (offline engine)"
-    n = len(report.skipped)
-    return f"{n} check{'s' if n != 1 else ''} did not run"
-
-
 def render_html(report: ArticleReport, report_id: str | None = None, index_href: str | None = None) -> str:
     """The HTML report; `report_id` (when given) is the id its JSON twin carries too; `index_href`
     (in a batch) links back to the batch's index.html.
@@ -193,7 +186,7 @@ def render_html(report: ArticleReport, report_id: str | None = None, index_href:
         csp=Markup(content_security_policy(script)), script=Markup(script), data_json=json_for_script(data),
         nflags=len(flags), filter_values=values, has_probability=any(f.probability is not None for f in flags),
         review_name=data["review_name"], llm_notes=llm_notes(report), index_href=index_href,
-        headline=headline_of(report.metadata, ((s.text, s.paragraph) for s in report.sentences if s.kind != "dateline")) or report.source, notices_summary=notices_summary(report),
+        headline=headline_of(report.metadata, ((s.text, s.paragraph) for s in report.sentences if s.kind not in NOT_HEADLINE_KINDS)) or report.source, notices_summary=notices_summary(report),
         first_flag=first_flag, icons=SEVERITY_ICONS,
     )
 

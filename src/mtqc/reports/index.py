@@ -55,7 +55,7 @@ MAX_HEADLINE = 160
 
 MAX_LEAD = 100  # a headline taken from the body's first sentence is cut here
 # a dateline, a "Share:" label or boilerplate line before the article says nothing about it
-_NOT_HEADLINE_KINDS = frozenset({"dateline", "label", "boilerplate"})
+NOT_HEADLINE_KINDS = frozenset({"dateline", "label", "boilerplate"})
 
 
 def _cut(text: str, limit: int) -> str:
@@ -149,7 +149,7 @@ def summary_row_extras_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
         "headline": headline_of(data.get("metadata") or {}, ((s.get("text"), s.get("paragraph"))
                                                              for s in data.get("sentences") or []
                                                              if isinstance(s, dict)
-                                                             and s.get("kind") not in _NOT_HEADLINE_KINDS)),
+                                                             and s.get("kind") not in NOT_HEADLINE_KINDS)),
         "to_fix": to_fix,
         "to_check": to_check,
         "expected_wrong": None if expected is None else round(expected, 2),

@@ -13,6 +13,7 @@ from rich.text import Text
 from typing import TYPE_CHECKING
 
 from ..results import SEVERITY_WORDS, ArticleReport, SentenceResult
+from .notices import notices_summary, pull_command
 
 if TYPE_CHECKING:
     from ..calibration.evaluate import Bootstrap, EvalResult
@@ -20,8 +21,26 @@ if TYPE_CHECKING:
 _STYLE = {"minor": "yellow", "major": "dark_orange", "critical": "bold red"}
 
 
-def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) -> None:
-    """Score, flag counts and the worst sentences with their flags."""
+def _print_notes(report: ArticleReport, console: Console, *, verbose: bool) -> None:
+    """What did not run: every note with `verbose`, else one line and how to enable it.
+
+    The notes name models, folders and the Hugging Face cache: what an administrator needs, not
+    an editor reading the summary; the report's `skipped` keeps them all.
+    """
+    if verbose or not report.skipped:
+        for note in report.skipped:
+            console.print(Text.assemble("  ", ("note:", "cyan"), " ", note))
+        return
+    line = Text.assemble("  ", ("note:", "cyan"), " ", notices_summary(report))
+    pull = pull_command(report.skipped)
+    if pull:
+        line.append(f"; to enable: {pull} (on a connected machine)")
+    line.append("; details: --verbose", style="dim")
+    console.print(line)
+
+
+def print_summary(report: ArticleReport, console: Console, *, worst: int = 5, verbose: bool = False) -> None:
+    """Score, flag counts and the worst sentences with their flags (all notes on skipped checks with `verbose`)."""
     counts = report.counts()
     console.print(Text(report.source, style="bold"))
     how = "calibrated" if report.score_method == "expected-penalty" else "uncalibrated flag count"
@@ -36,8 +55,7 @@ def print_summary(report: ArticleReport, console: Console, *, worst: int = 5) ->
     types = ", ".join(f"{k} {v}" for k, v in sorted(counts["by_type"].items())) or "none"
     line.append(f"  ·  {sum(counts['by_severity'].values())} flags: {types}")
     console.print(line)
-    for note in report.skipped:
-        console.print(Text.assemble("  ", ("note:", "cyan"), " ", note))
+    _print_notes(report, console, verbose=verbose)
     if report.usage.get("llm"):
         console.print(f"  {llm_usage_line(report.usage['llm'])}", markup=False)
     flagged = sorted((s for s in report.sentences if s.flags), key=lambda s: s.risk, reverse=True)[:worst]
