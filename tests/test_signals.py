@@ -305,6 +305,7 @@ def test_numbers_are_not_doubled_words() -> None:
         ("It started at 09.30 WITA on Monday.", "9:30 a.m. local time (WITA)"),
         ("The market opened from 07.45 to 11.00 WIB.", "7:45 a.m. to 11 a.m. local time (WIB)"),
         ("It started at 00.15 WIT on Monday.", "12:15 a.m. local time (WIT)"),
+        ("The watch ran from 00.00 to 12.00 WIB.", "midnight to noon local time (WIB)"),
         ("The ferry left on Friday (9/11) morning.", "(November 9)"),
     ],
 )

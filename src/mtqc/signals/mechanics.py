@@ -21,6 +21,8 @@ _CHECKS = ("doubled", "self_coordinated", "local_time", "slash_date", "quote_spa
 
 
 def _clock(hour: int, minute: int) -> str:
+    if minute == 0 and hour in (0, 12):
+        return "midnight" if hour == 0 else "noon"  # news style: "12 a.m." and "12 p.m." are misread
     suffix = "a.m." if hour < 12 else "p.m."
     h12 = hour % 12 or 12
     return f"{h12}{':%02d' % minute if minute else ''} {suffix}"
