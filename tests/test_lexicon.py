@@ -10,7 +10,9 @@ from mtqc.ingest.lexicon import SortedTable
 
 # Written for these tests: plain, capitalised, hyphenated, apostrophised, accented and unknown words.
 WORDS = ["the", "House", "bupati", "kecamatan", "rumah", "flood", "well-known", "Jakarta's", "don't",
-         "café", "qzxv", "Presiden", "ALSO", "a", "I", "menteri", "mengatakan", "ribbon", "x"]
+         "café", "qzxv", "Presiden", "ALSO", "a", "I", "menteri", "mengatakan", "ribbon", "x", "it's", "l'avenue",
+         "Ni'am", "Ma'ruf", "face-to-face", "Solo-Semarang's", "qzxv-rumah", "sub-district", "rock'n'roll",
+         "people\u2019s", "a--b", "Covid-19", "o'clock", "y'all", "head's"]
 
 
 def test_a_table_reads_back_what_was_stored(tmp_path: Path) -> None:

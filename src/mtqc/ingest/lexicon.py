@@ -116,35 +116,47 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-# Words wordfreq looks up as they are (after lowercasing): one token, no digits. For these a
-# table lookup gives exactly `zipf_frequency`; anything else (hyphens, apostrophes, accents)
-# goes to wordfreq itself.
-_PLAIN_WORD = re.compile(r"[A-Za-z]+")
+# Words that wordfreq's tokenizer splits only at hyphens (into lowercase tokens): ASCII letters,
+# with at most one apostrophe after three letters or more ("jakarta's", "don't"; after one or
+# two letters and before a vowel it splits, as in "l'oreal"). For these the table gives exactly
+# `zipf_frequency`; anything else (digits, accents, curly quotes) goes to wordfreq itself.
+_TABLE_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?(?:-[A-Za-z]+(?:'[A-Za-z]+)?)*")
+_LIST_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_MIN_FREQ = 1e-9  # wordfreq's floor for zipf_frequency(minimum=0): zipf 0
 
 
-def _wordfreq_zipfs(lang: str) -> Iterable[tuple[str, float]]:
-    """wordfreq's `zipf_frequency` for every plain word of its list, computed as wordfreq does
-    for a one-token word: the list frequency rounded to 3 significant digits, then to the Zipf
-    scale rounded to hundredths (`test_lexicon_tables_match_wordfreq` checks it)."""
+def _wordfreq_items(lang: str) -> Iterable[tuple[str, float]]:
+    """wordfreq's list frequency of each word the table can answer for."""
     from wordfreq import get_frequency_dict
 
-    for word, freq in get_frequency_dict(lang).items():
-        if not _PLAIN_WORD.fullmatch(word) or word != word.lower():
-            continue
-        unrounded = max(freq, 1e-9)
-        leading_zeroes = math.floor(-math.log(unrounded, 10))
-        rounded = round(unrounded, leading_zeroes + 3)
-        yield word, round(math.log(rounded, 10) + 9, 2)
+    return ((w, f) for w, f in get_frequency_dict(lang).items() if _LIST_WORD.fullmatch(w))
 
 
 @lru_cache(maxsize=4)
-def _zipf_table(lang: str) -> SortedTable:
-    return _table(f"wordfreq-{lang}", _version("wordfreq"), "d", lambda: _wordfreq_zipfs(lang))
+def _freq_table(lang: str) -> SortedTable:
+    return _table(f"wordfreq-{lang}", _version("wordfreq"), "d", lambda: _wordfreq_items(lang))
 
 
 def _zipf(word: str, lang: str) -> float:
-    if _PLAIN_WORD.fullmatch(word):
-        return float(_zipf_table(lang).get(word.lower(), 0.0))
+    """wordfreq's `zipf_frequency(word, lang)`, from the table where the word's tokens are plain.
+
+    The arithmetic is wordfreq's own (`_word_frequency`): tokens combine as 1/f = 1/f1 + 1/f2 + ...,
+    a missing token gives the floor, the result is rounded to 3 significant digits, then to
+    hundredths on the Zipf scale (`tests/test_lexicon.py` compares the two).
+    """
+    if _TABLE_WORD.fullmatch(word):
+        tokens = word.lower().split("-")
+        if all(t.find("'") < 0 or t.find("'") >= 3 for t in tokens):
+            table = _freq_table(lang)
+            one_over = 0.0
+            for token in tokens:
+                freq = float(table.get(token, 0.0))
+                if not freq:
+                    return round(math.log(_MIN_FREQ, 10) + 9, 2)
+                one_over += 1.0 / freq
+            unrounded = max(1.0 / one_over, _MIN_FREQ)
+            rounded = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+            return round(math.log(rounded, 10) + 9, 2)
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, lang)
