@@ -247,6 +247,8 @@ def words_with_offsets(text: str) -> list[tuple[str, int, int]]:
     Invisible characters inside a word are not part of the word as returned, but its offsets
     span them: `text[start:end]` is the word as written ("laun\u00adched" -> "launched").
     """
+    if _INVISIBLE_RE.search(text) is None:  # nearly always: no word to clean
+        return [(m.group(0), m.start(), m.end()) for m in WORD_RE.finditer(text)]
     return [(without_invisibles(m.group(0)), m.start(), m.end()) for m in WORD_RE.finditer(text)]
 
 
