@@ -295,14 +295,13 @@ def test_a_paragraph_that_cannot_hold_two_sentences_skips_the_sentence_splitter(
     from mtqc.ingest import segments
 
     calls: list[str] = []
-    real = segments._segmenter
+    real = segments._pysbd_segment
 
-    class Watching:
-        def segment(self, text: str) -> list[str]:
-            calls.append(text)
-            return real().segment(text)
+    def watching(text: str) -> list[str]:
+        calls.append(text)
+        return real(text)
 
-    monkeypatch.setattr(segments, "_segmenter", lambda: Watching())
+    monkeypatch.setattr(segments, "_pysbd_segment", watching)
     one = 'The council approved the new budget for the river road on Monday, the mayor said."'
     assert [s.text for s in segment(one).scored_segments] == [one]
     assert calls == []  # no mark that could end a sentence before the last: one sentence, no pysbd
