@@ -217,7 +217,7 @@ def _pysbd_segment(text: str) -> list[str]:
     """`pysbd.Segmenter(clean=False).segment(text)`, with its sentences located by `str.find`.
 
     pysbd finds each sentence it made back in the text with a regex of its own (the sentence,
-    escaped, then `\s*`): a regex compiled per sentence, which also pushed pysbd's own patterns
+    escaped, then `\\s*`): a regex compiled per sentence, which also pushed pysbd's own patterns
     out of `re`'s cache so that those were compiled again and again. The same search, done with
     `str.find`, gives the same pieces.
     """
