@@ -117,12 +117,21 @@ def _version(package: str) -> str:
 
 
 # Words that wordfreq's tokenizer splits only at hyphens (into lowercase tokens): ASCII letters,
-# with at most one apostrophe after three letters or more ("jakarta's", "don't"; after one or
-# two letters and before a vowel it splits, as in "l'oreal"). For these the table gives exactly
-# `zipf_frequency`; anything else (digits, accents, curly quotes) goes to wordfreq itself.
+# with at most one apostrophe per part ("jakarta's", "it's"; but one or two letters, an apostrophe
+# and a vowel or "h" split, as in "l'oreal": those go to wordfreq). For these the table gives
+# exactly `zipf_frequency`; anything else (digits, accents, curly quotes) goes to wordfreq itself.
 _TABLE_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?(?:-[A-Za-z]+(?:'[A-Za-z]+)?)*")
 _LIST_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _MIN_FREQ = 1e-9  # wordfreq's floor for zipf_frequency(minimum=0): zipf 0
+
+
+_ELIDING = frozenset("aehiouy")  # wordfreq's INITIAL_VOWEL_EXPR, ASCII part
+
+
+def _one_token(part: str) -> bool:
+    """Whether wordfreq keeps a lowercase part with at most one apostrophe as one token."""
+    at = part.find("'")
+    return at < 0 or at >= 3 or part[at + 1] not in _ELIDING
 
 
 def _wordfreq_items(lang: str) -> Iterable[tuple[str, float]]:
@@ -146,7 +155,7 @@ def _zipf(word: str, lang: str) -> float:
     """
     if _TABLE_WORD.fullmatch(word):
         tokens = word.lower().split("-")
-        if all(t.find("'") < 0 or t.find("'") >= 3 for t in tokens):
+        if all(_one_token(t) for t in tokens):
             table = _freq_table(lang)
             one_over = 0.0
             for token in tokens:
@@ -247,9 +256,14 @@ def words_with_offsets(text: str) -> list[tuple[str, int, int]]:
     Invisible characters inside a word are not part of the word as returned, but its offsets
     span them: `text[start:end]` is the word as written ("laun\u00adched" -> "launched").
     """
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)  # each signal reads the words of each sentence: tokenized once
+def _words(text: str) -> tuple[tuple[str, int, int], ...]:
     if _INVISIBLE_RE.search(text) is None:  # nearly always: no word to clean
-        return [(m.group(0), m.start(), m.end()) for m in WORD_RE.finditer(text)]
-    return [(without_invisibles(m.group(0)), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+        return tuple((m.group(0), m.start(), m.end()) for m in WORD_RE.finditer(text))
+    return tuple((without_invisibles(m.group(0)), m.start(), m.end()) for m in WORD_RE.finditer(text))
 
 
 def english_share_of_words(words: list[str]) -> tuple[float, int]:
