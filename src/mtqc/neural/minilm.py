@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,8 @@ BATCH_SIZE = 32  # sentence-transformers' default: same batches, same padding, s
 
 def load_safetensors(path: Path) -> dict[str, np.ndarray]:
     """Every tensor of a .safetensors file as a numpy array (read-only views of one buffer)."""
-    data = Path(path).read_bytes()
+    with open(path, "rb") as fh:  # mapped, not read: only the pages used are loaded (few rows of the vocabulary)
+        data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     (header_len,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8:8 + header_len])
     base = 8 + header_len
