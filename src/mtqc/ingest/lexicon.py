@@ -217,7 +217,7 @@ def ngram_counts() -> NgramCounts:
     unigrams = _table("symspell-unigrams", source, "q", lambda: _symspell_counts("frequency_dictionary_en_82_765.txt", 1))
     bigrams = _table("symspell-bigrams", source, "q",
                      lambda: _symspell_counts("frequency_bigramdictionary_en_243_342.txt", 2))
-    return NgramCounts(unigrams, bigrams, sum(count for _, count in unigrams.items()))
+    return NgramCounts(unigrams, bigrams, sum(int(count) for _, count in unigrams.items()))
 
 
 def without_invisibles(text: str) -> str:
