@@ -1,11 +1,14 @@
 """Time one offline check by article length: is mtqc linear in the number of sentences?
 
 Usage:
-    python benchmarks/bench_scaling.py [--sentences 200 800 3000] [--repeat 3] [--profile N]
+    python benchmarks/bench_scaling.py [--sentences 200 800 3000] [--repeat 3] [--profile N] [--corpus DIR]
 
 Each article is generated (written for this benchmark): news sentences with many different
 people (names, titles, pronouns), Indonesian acronyms and their English names, places and
-currencies, so that every consistency mechanism has work. The check runs in-process through
+currencies, so that every consistency mechanism has work. With `--corpus DIR` (a folder of real
+articles, read for measuring only) the article is instead the paragraphs of those articles one
+after another, as many as make N sentences: names and glossary terms then keep coming as the
+article grows, which is what made the consistency signal superlinear. The check runs in-process through
 `Checker.check_article` (offline engine, empty cache), after one warm-up check so that the one-off
 costs (word tables, glossary) are not counted. Prints seconds and milliseconds per sentence; the
 median of `--repeat` runs. `--profile N` profiles the N-sentence article instead.
@@ -47,12 +50,32 @@ def article(sentences: int) -> str:
     return "\n\n".join(" ".join(out[i:i + 4]) for i in range(0, len(out), 4)) + "\n"
 
 
+def corpus_article(folder: "os.PathLike[str]", sentences: int) -> str:
+    """Paragraphs of the articles in `folder` (header lines left out), cycled until about `sentences` sentences."""
+    from pathlib import Path
+
+    paragraphs = [p.strip() for f in sorted(Path(folder).glob("*.txt"))
+                  for p in f.read_text(encoding="utf-8").split("\n\n")
+                  if p.strip() and not p.lstrip().startswith("# ")]
+    out: list[str] = []
+    count = 0
+    while count < sentences:
+        for p in paragraphs:
+            out.append(p)
+            count += 1 + sum(p.count(mark) for mark in (". ", "? ", "! "))
+            if count >= sentences:
+                break
+    return "\n\n".join(out) + "\n"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sentences", type=int, nargs="+", default=[200, 800, 3000])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--profile", type=int, default=None)
+    ap.add_argument("--corpus", default=None, help="build the articles from this folder of real articles")
     args = ap.parse_args()
+    make = (lambda n: corpus_article(args.corpus, n)) if args.corpus else article
     os.environ["MTQC_CACHE_DIR"] = tempfile.mkdtemp(prefix="mtqc-bench-cache-")
 
     from mtqc.config import load_settings
@@ -65,13 +88,13 @@ def main() -> None:
         import cProfile
         import pstats
 
-        art = article_from_text(article(args.profile), "profile.txt")
+        art = article_from_text(make(args.profile), "profile.txt")
         cProfile.runctx("checker.check_article(art)", globals(), {"checker": checker, "art": art}, "/tmp/bench_scaling.prof")
         pstats.Stats("/tmp/bench_scaling.prof").sort_stats("cumulative").print_stats(40)
         return
     print(f"{'sentences':>9} {'segment s':>10} {'check s':>9} {'ms/sentence':>12}")
     for n in args.sentences:
-        text = article(n)
+        text = make(n)
         seg_times, check_times = [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()

@@ -102,7 +102,7 @@ def _fold(text: str) -> str:
 _CHANGED_SEPARATOR = re.compile(r"[\s\-]{2,}|[^\S ]|-")
 
 
-@lru_cache(maxsize=512)  # one sentence is scanned by several matchers (the glossary, each mechanism's)
+@lru_cache(maxsize=16384)  # each signal scans every sentence, one signal after another: room for a long article
 def _normalise(text: str, fold: bool) -> tuple[str, Sequence[int]]:
     """`text` with each run of spaces and hyphens made one space, and each character's origin."""
     source = _fold(text) if fold else text

@@ -36,6 +36,18 @@ def one_char_variant(a: str, b: str) -> bool:
     return len(ops) == 1 and ops[0][0] in ("insert", "delete") and max(ops[0][2] - ops[0][1], ops[0][4] - ops[0][3]) == 1
 
 
+def _one_deletion_apart(a: str, b: str) -> bool:
+    """Whether deleting one character of the longer gives the shorter: necessary for a one-letter
+    variant that is not a spacing variant, and far cheaper to test than difflib's opcodes."""
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    if len(long_) != len(short) + 1:
+        return False
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1:]
+
+
 def _candidate_pairs(names: list[str]) -> list[tuple[int, int]]:
     """Index pairs (i < j, in the order of comparing every pair) of the names that can be one-letter
     variants: same first letter and lengths at most one apart (`one_char_variant` needs both), found
@@ -63,6 +75,8 @@ class NameVariantsSignal(ConsistencyMechanism):
         done: set[str] = set()
         for i, j in _candidate_pairs(names):
             a, b = names[i], names[j]
+            if not _one_deletion_apart(a, b) and squash(a) != squash(b):
+                continue  # cannot be a variant: spare difflib
             if not one_char_variant(a, b):
                 continue
             counts = Counter({a: len(mentions[a]), b: len(mentions[b])})
