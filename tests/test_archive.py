@@ -110,6 +110,9 @@ def test_a_rerun_checks_only_what_changed(tmp_path: Path) -> None:
     # nor the batch files: they already say all there is (summary.json's `run` is the run that checked)
     assert {name: (out / name).read_bytes() for name in batch_files} == batch_files
     assert _summary(out)["run"]["checked_now"] == 6
+    (out / "index.html").unlink()  # a batch file gone: the files are written again
+    code, stdout, _ = _run("batch", str(src), "-r", "--out", str(out), *OFFLINE)
+    assert code == 0 and (out / "index.html").is_file() and _summary(out)["run"]["checked_now"] == 0
 
     (src / "region" / "story01.txt").write_text(_article(99), encoding="utf-8")
     assert _run("batch", str(src), "-r", "--out", str(out), *OFFLINE)[0] == 0
