@@ -109,6 +109,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     monkeypatch.setenv("MTQC_CACHE_DIR", str(root / "cache"))
     monkeypatch.setenv("MTQC_MODELS_DIR", str(root / "models"))
     monkeypatch.setenv("HF_HOME", str(root / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(root / "hf-cache"))  # what mtqc reads (config.py)
     try:  # an empty HF cache: a model cached on this machine must not leak into the tests
         from huggingface_hub import constants
     except ImportError:

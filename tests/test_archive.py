@@ -102,10 +102,17 @@ def test_a_rerun_checks_only_what_changed(tmp_path: Path) -> None:
     assert _run("batch", str(src), "-r", "--out", str(out), *OFFLINE)[0] == 0
     first = _pairs(out)
     assert len(first) == 6
+    batch_files = {name: (out / name).read_bytes() for name in ("summary.json", "summary.jsonl", "index.html")}
 
     code, stdout, _ = _run("batch", str(src), "-r", "--out", str(out), *OFFLINE)
     assert code == 0 and "6 unchanged since the last run" in stdout
-    assert _summary(out)["run"]["checked_now"] == 0 and _pairs(out) == first  # no report rewritten
+    assert _pairs(out) == first  # no report rewritten
+    # nor the batch files: they already say all there is (summary.json's `run` is the run that checked)
+    assert {name: (out / name).read_bytes() for name in batch_files} == batch_files
+    assert _summary(out)["run"]["checked_now"] == 6
+    (out / "index.html").unlink()  # a batch file gone: the files are written again
+    code, stdout, _ = _run("batch", str(src), "-r", "--out", str(out), *OFFLINE)
+    assert code == 0 and (out / "index.html").is_file() and _summary(out)["run"]["checked_now"] == 0
 
     (src / "region" / "story01.txt").write_text(_article(99), encoding="utf-8")
     assert _run("batch", str(src), "-r", "--out", str(out), *OFFLINE)[0] == 0

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -330,3 +331,37 @@ def test_the_journal_is_never_an_empty_file_whatever_the_moment_of_a_kill(tmp_pa
     assert journal.close() == []
     assert sizes_when_opened and min(sizes_when_opened) > 0
     assert [json.loads(line)["path"] for line in path.read_text().splitlines()] == ["n1", "n2"]
+
+
+def test_the_journal_names_reports_only_after_syncing_them_in_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.batch import journal as journal_module
+
+    path = tmp_path / "summary.jsonl"
+    events: list[tuple[str, object]] = []
+
+    def fake_sync(paths: object) -> None:
+        listed = sorted(p.name for p in paths)  # type: ignore[attr-defined]
+        on_disk = path.read_text(encoding="utf-8").count("\n") if path.exists() else 0
+        events.append(("sync", (listed, on_disk)))
+
+    monkeypatch.setattr(journal_module, "sync_files", fake_sync)
+    journal = Journal(path, group_records=2, group_seconds=3600)
+    journal.append(replace(ArticleRecord("n1"), json_rel="a/1.json", html_rel="a/1.html"))
+    assert events == [] and not path.exists()  # kept back: its reports are not synced yet
+    journal.append(ArticleRecord("n2"))  # a failure: no reports
+    # the group is full: its reports are synced while the journal does not yet name them
+    assert events == [("sync", (["1.html", "1.json"], 0))]
+    assert path.read_text(encoding="utf-8").count("\n") == 2
+    journal.append(replace(ArticleRecord("n3"), json_rel="3.json", html_rel="3.html"))
+    assert journal.close() == []  # closing commits what is left, after syncing it
+    assert events[-1] == ("sync", (["3.html", "3.json"], 2))
+    assert path.read_text(encoding="utf-8").count("\n") == 3
+
+
+def test_sync_files_syncs_each_file_system_once(tmp_path: Path) -> None:
+    from mtqc.fs import sync_files, write_files
+
+    write_files([(tmp_path / "a" / "x.json", "{}"), (tmp_path / "b" / "y.html", "<p>")], durable=False)
+    sync_files([tmp_path / "a" / "x.json", tmp_path / "b" / "y.html"])  # no error, whatever the platform
+    sync_files([])
+    assert (tmp_path / "a" / "x.json").read_text() == "{}"

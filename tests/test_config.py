@@ -93,3 +93,12 @@ def test_device_option_takes_a_gpu_number_and_refuses_nonsense_in_one_line(tmp_p
     result = CliRunner().invoke(main, ["check", str(article), "--out", str(tmp_path), "--device", "cuda:x"])
     assert result.exit_code == 2
     assert "--device='cuda:x'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_hugging_face_cache_is_found_as_huggingface_hub_finds_it(tmp_path: Path) -> None:
+    assert load_settings(env={"HF_HUB_CACHE": str(tmp_path / "a")}).hf_cache_dir == tmp_path / "a"
+    assert load_settings(env={"HUGGINGFACE_HUB_CACHE": str(tmp_path / "b")}).hf_cache_dir == tmp_path / "b"
+    assert load_settings(env={"HF_HOME": str(tmp_path / "h")}).hf_cache_dir == tmp_path / "h" / "hub"
+    assert load_settings(env={"XDG_CACHE_HOME": str(tmp_path / "x")}).hf_cache_dir == tmp_path / "x" / "huggingface" / "hub"
+    assert load_settings(env={}).hf_endpoint == "https://huggingface.co"
+    assert load_settings(env={"HF_ENDPOINT": "http://mirror:8080"}).hf_endpoint == "http://mirror:8080"

@@ -295,14 +295,13 @@ def test_a_paragraph_that_cannot_hold_two_sentences_skips_the_sentence_splitter(
     from mtqc.ingest import segments
 
     calls: list[str] = []
-    real = segments._segmenter
+    real = segments._pysbd_segment
 
-    class Watching:
-        def segment(self, text: str) -> list[str]:
-            calls.append(text)
-            return real().segment(text)
+    def watching(text: str) -> list[str]:
+        calls.append(text)
+        return real(text)
 
-    monkeypatch.setattr(segments, "_segmenter", lambda: Watching())
+    monkeypatch.setattr(segments, "_pysbd_segment", watching)
     one = 'The council approved the new budget for the river road on Monday, the mayor said."'
     assert [s.text for s in segment(one).scored_segments] == [one]
     assert calls == []  # no mark that could end a sentence before the last: one sentence, no pysbd
@@ -310,3 +309,19 @@ def test_a_paragraph_that_cannot_hold_two_sentences_skips_the_sentence_splitter(
     assert [s.text for s in segment(two).scored_segments] == ["The council approved the budget.",
                                                               "The mayor said work starts in May."]
     assert calls == [two]
+
+
+def test_clearly_english_prose_is_accepted_without_loading_the_language_models(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from mtqc.ingest import language
+
+    def no_detector() -> None:
+        raise AssertionError("lingua is for texts that are not clearly English")
+
+    monkeypatch.setattr(language, "_detector", no_detector)
+    load_article(_write(tmp_path, "a.txt", "\n\n".join(NAMES_ARTICLE)), 100_000)
+    # a mostly Indonesian text with English in it is not clearly English: lingua judges it
+    indonesian = ("Menurut warga, banjir seperti ini sudah sering terjadi setiap musim hujan karena saluran air di "
+                  "kawasan tersebut tersumbat sampah, kata mereka kepada wartawan pada hari Selasa pagi. ") * 3
+    with pytest.raises(AssertionError, match="lingua"):
+        load_article(_write(tmp_path, "b.txt", indonesian + "The head of the agency said that the water has gone."), 100_000)

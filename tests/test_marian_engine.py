@@ -43,6 +43,7 @@ def _offline_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.setenv("MTQC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))  # what mtqc reads (config.py)
     try:  # an empty HF cache: a model cached on this machine must not leak into the tests
         from huggingface_hub import constants
     except ImportError:
@@ -85,7 +86,7 @@ def test_missing_model_offline_fails_fast_with_the_fix(tmp_path: Path) -> None:
 def test_unreachable_hub_fails_fast_when_online(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import mtqc.neural.manifest as models
 
-    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: "cannot reach huggingface.co (test)")
+    monkeypatch.setattr(models, "_hub_reachable", lambda endpoint, timeout=3.0: "cannot reach huggingface.co (test)")
     with pytest.raises(ModelNotFoundError, match="mtqc models pull opus-mt-id-en"):
         models.locate_model("opus-mt-id-en", _settings(tmp_path / "empty", tmp_path, offline=False))
 
@@ -106,13 +107,10 @@ def test_resolve_from_models_dir_and_status(models_dir: Path, tmp_path: Path) ->
 
 
 def test_resolve_from_hf_cache_then_pull_copies_it(models_dir: Path, tmp_path: Path) -> None:
-    pytest.importorskip("huggingface_hub")
-    from huggingface_hub import constants
-
     from mtqc.neural.manifest import locate_model, pull
 
     sha = "0123456789abcdef0123456789abcdef01234567"
-    repo = Path(constants.HF_HUB_CACHE) / "models--Helsinki-NLP--opus-mt-en-id"
+    repo = Path(os.environ["HF_HUB_CACHE"]) / "models--Helsinki-NLP--opus-mt-en-id"
     shutil.copytree(models_dir / "opus-mt-en-id", repo / "snapshots" / sha)
     (repo / "refs").mkdir(parents=True)
     (repo / "refs" / "main").write_text(sha)
@@ -151,7 +149,7 @@ def test_pull_downloads_into_models_dir(models_dir: Path, tmp_path: Path, monkey
             shutil.copyfile(source / name, Path(local_dir) / name)
         return str(local_dir)
 
-    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: None)
+    monkeypatch.setattr(models, "_hub_reachable", lambda endpoint, timeout=3.0: None)
     monkeypatch.setattr(hub.HfApi, "model_info", fake_info)
     monkeypatch.setattr(hub, "snapshot_download", fake_snapshot)
     settings = _settings(tmp_path / "pulled", tmp_path, offline=False)
@@ -206,6 +204,7 @@ def test_auto_falls_back_to_offline_without_importing_torch(tmp_path: Path) -> N
         "choice = select_engine('auto', s)\n"
         "print(choice.engine.name)\n"
         "print('\\n'.join(choice.notes))\n"
+        "print('huggingface_hub imported' if 'huggingface_hub' in sys.modules else 'huggingface_hub not imported')\n"
         "print('torch imported' if 'torch' in sys.modules else 'torch not imported')\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf-cache"),
@@ -217,6 +216,7 @@ def test_auto_falls_back_to_offline_without_importing_torch(tmp_path: Path) -> N
     assert "opus-mt-en-id" in proc.stdout and "opus-mt-id-en" in proc.stdout
     assert "mtqc models pull opus-mt-en-id opus-mt-id-en" in proc.stdout
     assert lines[-1] == "torch not imported"
+    assert lines[-2] == "huggingface_hub not imported"  # the HF cache is looked up by its folder layout
 
 
 # --- the marian engine (torch) ----------------------------------------------------------------

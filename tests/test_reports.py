@@ -119,3 +119,21 @@ def test_atomic_write_failure_is_a_report_error(tmp_path: Path) -> None:
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(ReportError, match="cannot write"):
         write_atomic(blocker / "sub" / "r.json", "data")
+
+
+def test_reports_are_written_when_the_template_cache_cannot_be(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import jinja2.bccache
+
+    from mtqc.reports import html
+
+    monkeypatch.setenv("MTQC_CACHE_DIR", str(tmp_path / "cache"))
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(jinja2.bccache.tempfile, "NamedTemporaryFile", refuse)
+    html._environment.cache_clear()
+    try:
+        assert html._environment().get_template("report.html.j2") is not None  # compiled, not cached: no error
+    finally:
+        html._environment.cache_clear()

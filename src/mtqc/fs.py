@@ -8,8 +8,9 @@ import stat
 import sys
 import time
 import uuid
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence, TextIO
+from typing import Callable, Iterable, Sequence, TextIO
 
 from .errors import ReportError
 
@@ -65,7 +66,7 @@ def _temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{HOST_TAG}-{os.getpid()}-{uuid.uuid4().hex[:12]}{TEMP_SUFFIX}")
 
 
-def _write_temp(target: Path, content: str | Iterable[str]) -> Path:
+def _write_temp(target: Path, content: str | Iterable[str], durable: bool = True) -> Path:
     tmp = _temp_path(target)
     # 0o666 through the process umask (and any default ACL), like any file a user creates;
     # mkstemp's 0600 would hide reports from colleagues and web servers
@@ -78,7 +79,8 @@ def _write_temp(target: Path, content: str | Iterable[str]) -> Path:
                 for chunk in content:
                     fh.write(chunk)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -98,8 +100,13 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_files(files: Sequence[tuple[Path, str | Iterable[str]]], *, stream: TextIO | None = None) -> list[Path]:
+def write_files(files: Sequence[tuple[Path, str | Iterable[str]]], *, stream: TextIO | None = None,
+                durable: bool = True) -> list[Path]:
     """Write several files as one step: every temp file first, then every rename.
+
+    `durable`: each file (and its folder) is synced to disk before this returns. A batch passes
+    False and makes a group of reports durable at once (`sync_files`) before its journal names them:
+    an fsync per file cost more than checking the article.
 
     A failure before the renames replaces nothing (the old files stay as they were) and leaves no
     temp file. A path of '-' is written to `stream` (standard output) after the files. Content is
@@ -120,7 +127,7 @@ def write_files(files: Sequence[tuple[Path, str | Iterable[str]]], *, stream: Te
                 continue
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                temps.append((_write_temp(target, content), target))
+                temps.append((_write_temp(target, content, durable), target))
             except OSError as exc:
                 raise ReportError(f"cannot write {path}: {_reason(exc)}") from exc
         for tmp, target in temps:
@@ -131,14 +138,75 @@ def write_files(files: Sequence[tuple[Path, str | Iterable[str]]], *, stream: Te
     finally:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)  # gone after a successful rename; removed after a failure
-    for folder in {t.parent for _, t in temps}:
-        _fsync_dir(folder)
+    if durable:
+        for folder in {t.parent for _, t in temps}:
+            _fsync_dir(folder)
     for _path, target, content in targets:
         if target is None:
             out = stream or sys.stdout
             out.write(content if isinstance(content, str) else "".join(content))
             out.flush()
     return [path for path, _ in files]
+
+
+@lru_cache(maxsize=1)
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2) (sync the one file system holding an open file), where there is one."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+def sync_files(paths: Iterable[Path]) -> None:
+    """Make files written with `durable=False` (and their renames) durable, in one step per file system.
+
+    syncfs(2) on each file system that holds one of them (Linux), else `os.sync`, else an fsync
+    of each file and folder. Errors are ignored, as for a folder that cannot be synced: the files
+    are written; only their durability across a power cut is at stake.
+    """
+    paths = list(paths)
+    if not paths:
+        return
+    folders = {p.parent for p in paths}
+    syncfs = _syncfs()
+    if syncfs is not None:
+        devices: set[int] = set()
+        for folder in folders:
+            try:
+                fd = os.open(folder, os.O_RDONLY)
+            except OSError:
+                continue
+            try:
+                device = os.fstat(fd).st_dev
+                if device not in devices:
+                    if syncfs(fd) != 0:  # refused: sync everything instead
+                        os.sync()
+                        return
+                    devices.add(device)
+            finally:
+                os.close(fd)
+        return
+    if hasattr(os, "sync"):
+        os.sync()
+        return
+    for path in paths:  # pragma: no cover - platforms without sync (Windows)
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    for folder in folders:  # pragma: no cover
+        _fsync_dir(folder)
 
 
 def write_atomic(path: Path, content: str) -> Path:

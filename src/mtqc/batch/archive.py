@@ -1,10 +1,11 @@
 """The batch driver: plan, check each article once (or reuse it), keep every record; one failure never stops it."""
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..errors import InputError, UsageError
 from ..fs import clean_stale_temps, ensure_writable_dir
@@ -200,6 +201,27 @@ class ArchiveBatch:
             raise
         return self._finish(run)
 
+    def _files_current(self, head: Mapping[str, Any]) -> bool:
+        """Whether summary.jsonl, summary.json and index.html already say what this run would write
+        but for summary.json's `run` block (this run's own counts and time): a rerun that checked
+        nothing need not rewrite them (for a large archive, most of a no-op rerun's time)."""
+        work = self.plan.work
+        try:
+            if not self.index_path.is_file():
+                return False
+            if self.journal_path.read_text(encoding="utf-8").splitlines() != list(work.lines()):
+                return False
+            old = json.loads(self.summary_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if not isinstance(old, dict):
+            return False
+        expected = {k: v for k, v in head.items() if k != "run"}
+        expected["skipped_files"] = [s.to_dict() for s in work.skipped()]
+        expected["articles"] = [r.to_json() for r in work.records()]
+        old.pop("run", None)
+        return old == json.loads(json.dumps(expected, ensure_ascii=False))
+
     def _finish(self, run: _Run) -> ArchiveResult:
         """Write the batch files from the working index; a file that cannot be written is an error in the result."""
         elapsed = run.counts.elapsed_s
@@ -208,12 +230,15 @@ class ArchiveBatch:
         totals = work.totals()
         head = summary_head(info, run.executor, self.input_path, self.total, totals, run.counts, elapsed)
         notices = [*info.notes, *(f"Skipped {s}" for s in self.skipped())]
-        writes: list[tuple[Path, Callable[[], None]]] = [
-            (self.journal_path, lambda: compact_journal(self.journal_path, work.lines())),
-            (self.summary_path, lambda: write_summary(self.summary_path, head, work.skipped(), work.records())),
-            (self.index_path, lambda: write_index(self.index_path, work, str(self.input_path), info.signature,
-                                                  notices)),
-        ]
+        if run.counts.now == 0 and not run.warnings and not errors and self._files_current(head):
+            writes: list[tuple[Path, Callable[[], None]]] = []  # a rerun that changed nothing leaves them be
+        else:
+            writes = [
+                (self.journal_path, lambda: compact_journal(self.journal_path, work.lines())),
+                (self.summary_path, lambda: write_summary(self.summary_path, head, work.skipped(), work.records())),
+                (self.index_path, lambda: write_index(self.index_path, work, str(self.input_path), info.signature,
+                                                      notices)),
+            ]
         for path, write in writes:
             try:
                 write()

@@ -112,7 +112,9 @@ def render_job(checker: Checker, job: Job) -> tuple[ArticleRecord, ReportPair | 
         extra = {"content_sha256": job.record.content_sha256, "signature_sha256": job.record.signature_sha256}
         # the report links back to the batch's index.html, from however deep its folder is
         index_href = "../" * (len(PurePosixPath(job.html_rel).parts) - 1) + INDEX_NAME
-        pair = (report_to_json(report, report_id, extra), render_html(report, report_id, index_href))
+        # compact: a batch's JSON reports are for tools (editors read the HTML), and json writes
+        # indented JSON with its pure-Python encoder, several times slower than the compact one
+        pair = (report_to_json(report, report_id, extra, indent=None), render_html(report, report_id, index_href))
         extras = summary_row_extras(report)
     except Exception as exc:
         return _internal(job, exc, score=score, by_severity=by_severity), None
@@ -125,7 +127,8 @@ def write_pair(job: Job, record: ArticleRecord, pair: ReportPair | None) -> Arti
         return record
     out_dir = Path(job.out_dir)
     try:
-        write_files([(out_dir / job.json_rel, pair[0]), (out_dir / job.html_rel, pair[1])])
+        # not synced here: the journal syncs a group of pairs at once before it names them
+        write_files([(out_dir / job.json_rel, pair[0]), (out_dir / job.html_rel, pair[1])], durable=False)
     except MtqcError as exc:
         return record.failed_as(f"{job.path}: report not written: {exc}", WRITE)
     except Exception as exc:

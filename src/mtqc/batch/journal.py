@@ -2,26 +2,41 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
 from ..errors import ReportError
-from ..fs import write_atomic, write_atomic_chunks
+from ..fs import sync_files, write_atomic, write_atomic_chunks
 from .records import ArticleRecord
+
+# Records are appended in groups: at most this many, or this many seconds' worth, wait in memory.
+GROUP_RECORDS = 64
+GROUP_SECONDS = 1.0
 
 
 class Journal:
-    """summary.jsonl opened for appending: a line per record, flushed, so a kill loses at most the line being written.
+    """summary.jsonl opened for appending, the batch's commit point: a line per record.
+
+    Reports are written without an fsync each; records are kept back and appended in groups,
+    each group only after the reports it names are synced to disk (`sync_files`, one call for the
+    group). So a line in the journal always names reports that are durable, and a kill (or a
+    power cut) loses at most the records of the last group, whose articles a rerun checks again
+    (or takes back from their report pairs on disk, by `report_id`).
 
     Opened on the first line, so that a run killed before any outcome leaves no empty file. A
     failure to write (a full disk) is kept, not raised: the batch goes on, and a rerun rechecks
     what was not recorded.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, group_records: int = GROUP_RECORDS, group_seconds: float = GROUP_SECONDS) -> None:
         self.path = path
         self.error: str | None = None
         self.fh: BinaryIO | None = None
+        self.group_records, self.group_seconds = group_records, group_seconds
+        self._pending: list[bytes] = []
+        self._reports: list[Path] = []  # written, not yet synced: named by the pending records
+        self._since = time.monotonic()
 
     def _open(self, first_line: bytes) -> bool:
         """Open for appending; a new file gets its first line by rename, so no kill leaves it empty.
@@ -41,10 +56,25 @@ class Journal:
         return False
 
     def append(self, record: ArticleRecord) -> None:
+        """Keep `record` for the next group; commit the group when it is full or old enough."""
         if self.error is not None:
             return
+        if not self._pending:
+            self._since = time.monotonic()
+        self._pending.append(record.dumps().encode("utf-8") + b"\n")
+        self._reports += [self.path.parent / rel for rel in (record.json_rel, record.html_rel) if rel]
+        if len(self._pending) >= self.group_records or time.monotonic() - self._since >= self.group_seconds:
+            self.commit()
+
+    def commit(self) -> None:
+        """Sync the reports the kept records name, then append the records."""
+        if self.error is not None or not self._pending:
+            return
+        pending, reports = self._pending, self._reports
+        self._pending, self._reports = [], []
+        sync_files(reports)
         try:
-            self._write(record.dumps().encode("utf-8") + b"\n")
+            self._write(b"".join(pending))
         except ReportError as exc:
             self._fail(str(exc))
         except OSError as exc:
@@ -62,7 +92,8 @@ class Journal:
         self.close()
 
     def close(self) -> list[str]:
-        """Close the file; returns the error that stopped the journal, if one did."""
+        """Commit what is kept and close the file; returns the error that stopped the journal, if one did."""
+        self.commit()
         if self.fh is not None:
             try:
                 self.fh.close()

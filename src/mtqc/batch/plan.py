@@ -20,7 +20,7 @@ from .workdb import PathRow, WorkDB
 Source = FolderSource | JsonlSource
 _FLUSH_EVERY = 4096  # path identities buffered before they go to the working index
 _TAIL_BYTES = 1024  # the end of a JSON report, where its report_id and content hash are
-_REPORT_ID_JSON = re.compile(rb'"report_id": "([0-9a-f]+)"')
+_REPORT_ID_JSON = re.compile(rb'"report_id": ?"([0-9a-f]+)"')  # indented (mtqc check) or compact (mtqc batch)
 _REPORT_ID_HTML = re.compile(rb'<meta name="mtqc-report-id" content="([0-9a-f]+)">')
 
 

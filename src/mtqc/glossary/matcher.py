@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import ahocorasick
 
@@ -98,9 +98,16 @@ def _fold(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _normalise(text: str, fold: bool) -> tuple[str, list[int]]:
+# a separator that `_normalise` changes: a run of two or more, or one that is not a plain space
+_CHANGED_SEPARATOR = re.compile(r"[\s\-]{2,}|[^\S ]|-")
+
+
+@lru_cache(maxsize=16384)  # each signal scans every sentence, one signal after another: room for a long article
+def _normalise(text: str, fold: bool) -> tuple[str, Sequence[int]]:
     """`text` with each run of spaces and hyphens made one space, and each character's origin."""
     source = _fold(text) if fold else text
+    if _CHANGED_SEPARATOR.search(source) is None:
+        return source, range(len(source))  # nothing moves: most sentences
     parts: list[str] = []
     origin: list[int] = []
     last = 0

@@ -1,11 +1,25 @@
-"""Offline word statistics shared by signals: wordfreq (English, Indonesian) and symspellpy counts."""
+"""Offline word statistics shared by signals: wordfreq (English, Indonesian) and symspellpy counts.
+
+Both come as word lists that take half a second each to parse (and wordfreq a quarter of a
+second more to import), while an article looks up a few hundred words. So they are parsed once
+per machine into sorted tables under the cache folder (`<cache>/lexicon/`), which a process reads
+in a few milliseconds and searches by bisection (`SortedTable`). Where the cache folder cannot be
+written the lists are parsed as before. Values are exactly the libraries' own: a table holds what
+wordfreq's `zipf_frequency` gives for each plain word of its list (other words still ask wordfreq).
+"""
 from __future__ import annotations
 
+import array
+import bisect
 import math
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Callable, Iterable
 
 # Characters a CMS leaves in text that show nothing: soft hyphen, zero-width space, non-joiner and
 # joiner, word joiner, and a BOM inside the text (zero-width no-break space). Analysis skips them
@@ -17,26 +31,163 @@ WORD_RE = re.compile(
 )
 
 
-@lru_cache(maxsize=200_000)
-def zipf_en(word: str) -> float:
+TABLE_FORMAT = "1"  # bump when the stored layout changes
+
+
+class SortedTable:
+    """A read-only map from strings to numbers, as a sorted key list and a parallel array: loads
+    from disk in milliseconds (no hashing of half a million keys) and looks up by bisection."""
+
+    def __init__(self, keys: list[str], values: "array.array[float] | array.array[int]") -> None:
+        self._keys = keys
+        self._values = values
+
+    @classmethod
+    def from_items(cls, items: Iterable[tuple[str, float | int]], typecode: str) -> "SortedTable":
+        pairs = sorted(items)
+        return cls([k for k, _ in pairs], array.array(typecode, [v for _, v in pairs]))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def get(self, key: str, default: float | int = 0) -> float | int:
+        i = bisect.bisect_left(self._keys, key)
+        return self._values[i] if i < len(self._keys) and self._keys[i] == key else default
+
+    def items(self) -> Iterable[tuple[str, float | int]]:
+        return zip(self._keys, self._values)
+
+    def dump(self, path: Path) -> None:
+        """Write atomically (a temp file renamed into place): processes building it at once do not clash."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        keys = "\n".join(self._keys).encode("utf-8")
+        with open(tmp, "wb") as fh:
+            fh.write(f"{self._values.typecode}{len(keys):020d}".encode("ascii"))
+            fh.write(keys)
+            fh.write(self._values.tobytes())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> "SortedTable":
+        data = path.read_bytes()
+        typecode, size = chr(data[0]), int(data[1:21])
+        keys = data[21:21 + size].decode("utf-8").split("\n") if size else []
+        values = array.array(typecode)
+        values.frombytes(data[21 + size:])
+        if len(values) != len(keys):
+            raise ValueError(f"{path} is truncated")
+        return cls(keys, values)
+
+
+def _store_dir() -> Path | None:
+    """Where parsed tables are kept: `<cache dir>/lexicon`, None where settings cannot be read."""
+    from ..config import load_settings
+    from ..errors import UsageError
+
+    try:
+        return Path(load_settings().cache_dir) / "lexicon"
+    except (UsageError, OSError):
+        return None
+
+
+def _table(name: str, source_version: str, typecode: str, build: Callable[[], Iterable[tuple[str, float | int]]]) -> SortedTable:
+    """The table NAME: read from the store, else built from the source list and stored for next time."""
+    folder = _store_dir()
+    path = folder / f"{name}-{source_version}-v{TABLE_FORMAT}.bin" if folder is not None else None
+    if path is not None:
+        try:
+            return SortedTable.load(path)
+        except (OSError, ValueError):
+            pass  # not built yet, or damaged: build it again
+    table = SortedTable.from_items(build(), typecode)
+    if path is not None:
+        try:
+            table.dump(path)
+        except OSError:
+            pass  # a read-only cache: parse again next time
+    return table
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# Words that wordfreq's tokenizer splits only at hyphens (into lowercase tokens): ASCII letters,
+# with at most one apostrophe per part ("jakarta's", "it's"; but one or two letters, an apostrophe
+# and a vowel or "h" split, as in "l'oreal": those go to wordfreq). For these the table gives
+# exactly `zipf_frequency`; anything else (digits, accents, curly quotes) goes to wordfreq itself.
+_TABLE_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?(?:-[A-Za-z]+(?:'[A-Za-z]+)?)*")
+_LIST_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_MIN_FREQ = 1e-9  # wordfreq's floor for zipf_frequency(minimum=0): zipf 0
+
+
+_ELIDING = frozenset("aehiouy")  # wordfreq's INITIAL_VOWEL_EXPR, ASCII part
+
+
+def _one_token(part: str) -> bool:
+    """Whether wordfreq keeps a lowercase part with at most one apostrophe as one token."""
+    at = part.find("'")
+    return at < 0 or at >= 3 or part[at + 1] not in _ELIDING
+
+
+def _wordfreq_items(lang: str) -> Iterable[tuple[str, float]]:
+    """wordfreq's list frequency of each word the table can answer for."""
+    from wordfreq import get_frequency_dict
+
+    return ((w, f) for w, f in get_frequency_dict(lang).items() if _LIST_WORD.fullmatch(w))
+
+
+@lru_cache(maxsize=4)
+def _freq_table(lang: str) -> SortedTable:
+    return _table(f"wordfreq-{lang}", _version("wordfreq"), "d", lambda: _wordfreq_items(lang))
+
+
+def _zipf(word: str, lang: str) -> float:
+    """wordfreq's `zipf_frequency(word, lang)`, from the table where the word's tokens are plain.
+
+    The arithmetic is wordfreq's own (`_word_frequency`): tokens combine as 1/f = 1/f1 + 1/f2 + ...,
+    a missing token gives the floor, the result is rounded to 3 significant digits, then to
+    hundredths on the Zipf scale (`tests/test_lexicon.py` compares the two).
+    """
+    if _TABLE_WORD.fullmatch(word):
+        tokens = word.lower().split("-")
+        if all(_one_token(t) for t in tokens):
+            table = _freq_table(lang)
+            one_over = 0.0
+            for token in tokens:
+                freq = float(table.get(token, 0.0))
+                if not freq:
+                    return round(math.log(_MIN_FREQ, 10) + 9, 2)
+                one_over += 1.0 / freq
+            unrounded = max(1.0 / one_over, _MIN_FREQ)
+            rounded = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+            return round(math.log(rounded, 10) + 9, 2)
     from wordfreq import zipf_frequency
 
-    return zipf_frequency(word, "en")
+    return zipf_frequency(word, lang)
+
+
+@lru_cache(maxsize=200_000)
+def zipf_en(word: str) -> float:
+    return _zipf(word, "en")
 
 
 @lru_cache(maxsize=200_000)
 def zipf_id(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "id")
+    return _zipf(word, "id")
 
 
 @dataclass(frozen=True)
 class NgramCounts:
-    """English unigram and bigram counts (symspellpy's frequency dictionaries)."""
+    """English unigram and bigram counts (symspellpy's frequency dictionaries); bigram keys are
+    "first second" (one space)."""
 
-    unigrams: dict[str, int]
-    bigrams: dict[tuple[str, str], int]
+    unigrams: SortedTable
+    bigrams: SortedTable
     total_unigrams: int
 
     def unigram_logprob(self, word: str) -> float:
@@ -44,24 +195,29 @@ class NgramCounts:
         count = self.unigrams.get(word, 0)
         return math.log((count + 1) / (self.total_unigrams + len(self.unigrams) + 1))
 
+    def bigram(self, first: str, second: str) -> int:
+        return int(self.bigrams.get(f"{first} {second}", 0))
+
+
+def _symspell_counts(file: str, words: int) -> Iterable[tuple[str, int]]:
+    """(key, count) of each well-formed line of a symspellpy dictionary: `words` words, then the count."""
+    counts: dict[str, int] = {}  # a repeated key keeps its last count, as a dict built line by line does
+    with (resources.files("symspellpy") / file).open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) == words + 1:
+                counts[" ".join(parts[:words])] = int(parts[words])
+    return counts.items()
+
 
 @lru_cache(maxsize=1)
 def ngram_counts() -> NgramCounts:
-    """Load symspellpy's English counts once per process (about a second)."""
-    pkg = resources.files("symspellpy")
-    unigrams: dict[str, int] = {}
-    with (pkg / "frequency_dictionary_en_82_765.txt").open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) == 2:
-                unigrams[parts[0]] = int(parts[1])
-    bigrams: dict[tuple[str, str], int] = {}
-    with (pkg / "frequency_bigramdictionary_en_243_342.txt").open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) == 3:
-                bigrams[(parts[0], parts[1])] = int(parts[2])
-    return NgramCounts(unigrams, bigrams, sum(unigrams.values()))
+    """symspellpy's English counts, once per process (milliseconds from the stored tables)."""
+    source = _version("symspellpy")
+    unigrams = _table("symspell-unigrams", source, "q", lambda: _symspell_counts("frequency_dictionary_en_82_765.txt", 1))
+    bigrams = _table("symspell-bigrams", source, "q",
+                     lambda: _symspell_counts("frequency_bigramdictionary_en_243_342.txt", 2))
+    return NgramCounts(unigrams, bigrams, sum(int(count) for _, count in unigrams.items()))
 
 
 def without_invisibles(text: str) -> str:
@@ -100,7 +256,14 @@ def words_with_offsets(text: str) -> list[tuple[str, int, int]]:
     Invisible characters inside a word are not part of the word as returned, but its offsets
     span them: `text[start:end]` is the word as written ("laun\u00adched" -> "launched").
     """
-    return [(without_invisibles(m.group(0)), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+    return list(_words(text))
+
+
+@lru_cache(maxsize=8192)  # each signal reads the words of each sentence: tokenized once
+def _words(text: str) -> tuple[tuple[str, int, int], ...]:
+    if _INVISIBLE_RE.search(text) is None:  # nearly always: no word to clean
+        return tuple((m.group(0), m.start(), m.end()) for m in WORD_RE.finditer(text))
+    return tuple((without_invisibles(m.group(0)), m.start(), m.end()) for m in WORD_RE.finditer(text))
 
 
 def english_share_of_words(words: list[str]) -> tuple[float, int]:

@@ -208,9 +208,40 @@ def _pysbd_pieces(paragraph: str) -> list[str]:
         window = rest[:_CHUNK_CHARS]
         cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "))
         cut = cut + 1 if cut > _CHUNK_CHARS // 4 else _CHUNK_CHARS
-        pieces += _segmenter().segment(rest[:cut])
+        pieces += _pysbd_segment(rest[:cut])
         rest = rest[cut:]
-    return pieces + _segmenter().segment(rest)
+    return pieces + _pysbd_segment(rest)
+
+
+def _pysbd_segment(text: str) -> list[str]:
+    """`pysbd.Segmenter(clean=False).segment(text)`, with its sentences located by `str.find`.
+
+    pysbd finds each sentence it made back in the text with a regex of its own (the sentence,
+    escaped, then `\\s*`): a regex compiled per sentence, which also pushed pysbd's own patterns
+    out of `re`'s cache so that those were compiled again and again. The same search, done with
+    `str.find`, gives the same pieces.
+    """
+    if not text:
+        return []
+    pieces: list[str] = []
+    prior_end = 0
+    for sent in _segmenter().processor(text).process():
+        if not sent:  # pysbd's regex for an empty sentence matches any run of spaces: leave it to pysbd
+            return list(_segmenter().segment(text))
+        pos = 0
+        while True:  # the first match of `sent\s*` (non-overlapping, left to right) that ends past the last
+            start = text.find(sent, pos)
+            if start < 0:
+                break
+            end = start + len(sent)
+            while end < len(text) and text[end].isspace():
+                end += 1
+            if end > prior_end:
+                pieces.append(text[start:end])
+                prior_end = end
+                break
+            pos = end
+    return pieces
 
 
 def _split_sentences(paragraph: str) -> list[tuple[int, int]]:

@@ -4,7 +4,8 @@ Resolution order for a model NAME (see `locate_model`):
 
 1. `<models_dir>/NAME/`: a directory in `save_pretrained` layout, used as is (this is what
    `mtqc models pull` writes, and what you copy from a connected machine);
-2. the Hugging Face cache (`huggingface_hub`, no network);
+2. the Hugging Face cache (its folder layout read directly: importing `huggingface_hub` to look
+   would cost a third of a second at every start; no network);
 3. a download into `<models_dir>/NAME/`, unless offline. The hub is probed first with a short
    timeout so that a machine without network fails in seconds, never hangs.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -179,40 +181,47 @@ def _local_revision(spec: ModelSpec, path: Path) -> str:
     return "local-" + fingerprint_dir(path)[:12]
 
 
-def _from_hf_cache(spec: ModelSpec) -> Path | None:
-    try:
-        from huggingface_hub import snapshot_download
-    except ImportError:
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def _from_hf_cache(spec: ModelSpec, settings: Settings) -> Path | None:
+    """The model's snapshot in the Hugging Face cache, as `snapshot_download(local_files_only=True)`
+    finds it: `models--ORG--NAME/snapshots/<commit>`, the commit named by `refs/<revision>` (or the
+    revision itself when it is a commit hash)."""
+    repo = Path(settings.hf_cache_dir) / ("models--" + spec.hub_id.replace("/", "--"))
+    if not repo.is_dir():
         return None
-    try:
-        path = Path(snapshot_download(spec.hub_id, revision=spec.revision, local_files_only=True))
-    except Exception:  # LocalEntryNotFoundError, a broken cache, ...: treat as absent
-        return None
-    return path if _is_complete(path, spec.kind) else None
+    commit = spec.revision if _COMMIT.fullmatch(spec.revision) else None
+    if commit is None:
+        try:
+            commit = (repo / "refs" / spec.revision).read_text(encoding="utf-8").strip()
+        except (OSError, ValueError):  # no such ref, a broken cache: treat as absent
+            return None
+    path = repo / "snapshots" / commit
+    return path if commit and path.is_dir() and _is_complete(path, spec.kind) else None
 
 
 _PROBE_MEMO: dict[str, tuple[float, str | None]] = {}
 _PROBE_MEMO_S = 60.0
 
 
-def _hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> str | None:
+def _hub_reachable(endpoint: str, timeout: float = HUB_PROBE_TIMEOUT_S) -> str | None:
     """None when the hub answers a TCP connect within `timeout`, else why not (remembered for a
     minute, so that several missing models cost one probe)."""
     memo = _PROBE_MEMO.get("hub")
     if memo is not None and time.monotonic() - memo[0] < _PROBE_MEMO_S:
         return memo[1]
-    result = _probe_hub(timeout)
+    result = _probe_hub(endpoint, timeout)
     _PROBE_MEMO["hub"] = (time.monotonic(), result)
     return result
 
 
-def _probe_hub(timeout: float) -> str | None:
-    try:
-        from huggingface_hub import constants
-        endpoint = constants.ENDPOINT
-    except ImportError:
-        return "huggingface_hub is not installed (pip install 'mtqc[neural]')"
+def _probe_hub(endpoint: str, timeout: float) -> str | None:
+    from importlib.util import find_spec
     from urllib.parse import urlparse
+
+    if find_spec("huggingface_hub") is None:  # found without importing it (a third of a second)
+        return "huggingface_hub is not installed (pip install 'mtqc[neural]')"
 
     url = urlparse(endpoint)
     host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme == "https" else 80)
@@ -236,7 +245,7 @@ def locate_model(name: str, settings: Settings, *, download: bool | None = None)
         if _is_complete(local, spec.kind):
             return ResolvedModel(spec, local, "models_dir", _local_revision(spec, local))
         problem = f" ({local} exists but is incomplete: no config.json, weights or *.spm)"
-    cached = _from_hf_cache(spec)
+    cached = _from_hf_cache(spec, settings)
     if cached is not None:
         return ResolvedModel(spec, cached, "hf_cache", cached.name)
     if download is None:
@@ -281,7 +290,7 @@ def _select_files(spec: ModelSpec, repo_files: Sequence[str]) -> list[str]:
 
 
 def _download(spec: ModelSpec, dest: Path, settings: Settings) -> ResolvedModel:
-    unreachable = _hub_reachable()
+    unreachable = _hub_reachable(settings.hf_endpoint)
     if unreachable:
         raise ModelNotFoundError(
             f"model {spec.name} ({spec.hub_id}) is not on this machine and the hub is unreachable "
@@ -339,7 +348,7 @@ def pull(names: Iterable[str] | None, settings: Settings, *, force: bool = False
         if not force and dest.is_dir() and _is_complete(dest, spec.kind):
             done.append(ResolvedModel(spec, dest, "models_dir", _local_revision(spec, dest)))
             continue
-        cached = None if force else _from_hf_cache(spec)
+        cached = None if force else _from_hf_cache(spec, settings)
         if cached is not None:
             tmp = dest.parent / f".{dest.name}.partial"
             shutil.rmtree(tmp, ignore_errors=True)

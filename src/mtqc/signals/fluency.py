@@ -48,7 +48,7 @@ class NgramFluencySignal(Signal):
                 ca, cb = counts.unigrams.get(a, 0), counts.unigrams.get(b, 0)
                 if ca < th["min_unigram_count"] or cb < th["min_unigram_count"]:
                     continue
-                pair_count = counts.bigrams.get((a, b), 0)
+                pair_count = counts.bigram(a, b)
                 unseen += pair_count == 0
                 pmi = math.log((pair_count + 0.5) * total / (ca * cb))
                 scored.append((pmi, s1, e2))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..ingest.lexicon import english_share_of_words, words_with_offsets, zipf_en, zipf_id
 from ..results import Flag
@@ -10,6 +11,7 @@ from .base import ArticleContext, Signal, SignalOutput
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 
 
+@lru_cache(maxsize=1024)  # asked at every use of an acronym; the article's text is the same for all
 def _explained(acronym: str, text: str) -> bool:
     """An acronym is explained when the article writes it in parentheses beside an expansion."""
     return bool(re.search(rf"\(\s*{re.escape(acronym)}\s*\)|\b{re.escape(acronym)}\s*\(", text))

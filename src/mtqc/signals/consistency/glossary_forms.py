@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ...glossary import find_term
+from ...glossary.matcher import TermMatcher
 from ...results import Flag
 from ..base import ArticleContext
 from .common import ConsistencyMechanism, Mention, drop_overlaps
@@ -22,13 +22,23 @@ class GlossaryFormsSignal(ConsistencyMechanism):
                 if match.kind == "source":
                     found_source.setdefault(id(match.concept), (match.concept, []))[1].append(
                         Mention(i, match.start, match.end, text[match.start:match.end]))
+        # every English form of every concept found, searched in one pass over the article (one
+        # matcher per case rule: an all-capitals term keeps its case), not term by sentence
+        terms = list(dict.fromkeys(t for concept, _ in found_source.values() for t in (concept.preferred, *concept.accepted)))
+        by_fold = {fold: [t for t in terms if (not t.isupper()) == fold] for fold in (True, False)}
+        where: dict[tuple[bool, str], list[Mention]] = {}
+        for fold, fold_terms in by_fold.items():
+            if not fold_terms:
+                continue
+            matcher = TermMatcher(fold_terms, fold=fold)
+            for i, text in enumerate(texts):
+                for hit in matcher.find(text):  # per term: sorted by start, not overlapping
+                    where.setdefault((fold, fold_terms[hit.term]), []).append(Mention(i, hit.start, hit.end, text[hit.start:hit.end]))
         out: list[tuple[int, Flag]] = []
         for concept, source_mentions in found_source.values():
             english: list[Mention] = []
             for term in (concept.preferred, *concept.accepted):
-                fold = not term.isupper()  # an all-capitals term keeps its case
-                for i, text in enumerate(texts):
-                    english += [Mention(i, start, end, text[start:end]) for start, end in find_term(text, term, fold=fold)]
+                english += where.get((not term.isupper(), term), [])
             english = drop_overlaps(english)
 
             def defining(m: Mention) -> bool:  # "English name (ACR)" or "ACR (English name)" introduces a form

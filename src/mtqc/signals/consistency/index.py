@@ -53,20 +53,34 @@ def _demonym_base(word: str) -> str:
     return word[:-1] if word.endswith("an") and len(word) > 4 else word
 
 
-def _person_mentions(text: str, people: dict[str, list[tuple[str, Mention]]]) -> Iterable[tuple[int, int, str]]:
+_PERSON_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b")
+_NAME_SEPARATOR = re.compile(r"[ -]")
+
+
+def _person_mentions(text: str, people: dict[str, list[tuple[str, Mention]]],
+                     first_with_word: dict[str, int], order: list[str]) -> Iterable[tuple[int, int, str]]:
     """(start, end, person) for each person named in `text`; titles are stripped, and later short
-    mentions ("Wahyuningsih") map to the full name first seen ("Sri Wahyuningsih")."""
-    for m in re.finditer(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\b", text):
-        words = re.split(r"[ -]", m.group(0))
+    mentions ("Wahyuningsih") map to the full name first seen ("Sri Wahyuningsih").
+
+    `order` lists the people in the order they were first named and `first_with_word` maps each
+    word of their names to the first of them it occurs in: a mention finds the earliest person
+    sharing a word with it by looking up its words, not by scanning every person.
+    """
+    for m in _PERSON_RUN.finditer(text):
+        words = _NAME_SEPARATOR.split(m.group(0))
         while words and words[0].lower() in _TITLES:
             words = words[1:]
         if not words or any(w.lower() in _NOT_PERSON for w in words):
             continue
-        known = next((p for p in people if set(words) & set(p.split())), None)
-        if known:
-            yield m.start(), m.end(), known
+        firsts = [first_with_word[w] for w in words if w in first_with_word]
+        if firsts:
+            yield m.start(), m.end(), order[min(firsts)]
         elif len(words) >= 2 and any(zipf_en(w.lower()) < 3.0 for w in words):
             name = " ".join(words)
+            if name not in people:
+                for w in name.split():
+                    first_with_word.setdefault(w, len(order))
+                order.append(name)
             people[name] = []
             yield m.start(), m.end(), name
 
@@ -98,9 +112,11 @@ class ArticleIndex:
         """Each person the article names (full name), with the gendered pronouns that follow a
         mention of them before another person is named: ("m" | "f", mention) in text order."""
         people: dict[str, list[tuple[str, Mention]]] = {}
+        first_with_word: dict[str, int] = {}
+        order: list[str] = []
         last_person: str | None = None
         for i, text in enumerate(self.texts):
-            events = [(start, "person", name, end) for start, end, name in _person_mentions(text, people)]
+            events = [(start, "person", name, end) for start, end, name in _person_mentions(text, people, first_with_word, order)]
             events += [(m.start(), "pronoun", m.group(0), m.end()) for m in _PRONOUN_RE.finditer(text)]
             for start, kind, value, end in sorted(events):
                 if kind == "person":
