@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mtqc.ingest import lexicon
 from mtqc.ingest.lexicon import SortedTable
@@ -59,3 +61,24 @@ def test_the_tables_are_stored_once_and_read_back(tmp_path: Path, monkeypatch: p
     second = lexicon._table("demo", "1.0", "q", build)
     assert built == [1] and list(first.items()) == list(second.items()) == [("a", 1), ("b", 2)]
     assert [p.name for p in (tmp_path / "lexicon").iterdir()] == ["demo-1.0-v1.bin"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200) | st.builds(lambda code, size, tail: code + b"%020d" % size + tail,
+                                           st.sampled_from([b"d", b"q", b"x"]), st.integers(0, 120),
+                                           st.binary(max_size=100)))
+def test_any_damaged_table_file_is_refused_with_a_value_error(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("t") / "t.bin"
+    path.write_bytes(data)
+    try:
+        table = SortedTable.load(path)
+    except ValueError:
+        return  # `_table` then builds the table again
+    assert len(list(table.items())) == len(table)
+
+
+def test_a_damaged_stored_table_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MTQC_CACHE_DIR", str(tmp_path))
+    lexicon._table("demo", "1.0", "q", lambda: [("a", 1)])
+    (tmp_path / "lexicon" / "demo-1.0-v1.bin").write_bytes(b"")
+    assert list(lexicon._table("demo", "1.0", "q", lambda: [("a", 1)]).items()) == [("a", 1)]

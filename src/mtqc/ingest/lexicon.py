@@ -70,7 +70,10 @@ class SortedTable:
 
     @classmethod
     def load(cls, path: Path) -> "SortedTable":
+        """A stored table; ValueError for anything that is not one whole (a damaged cache file)."""
         data = path.read_bytes()
+        if len(data) < 21 or chr(data[0]) not in "dq" or not data[1:21].isdigit():
+            raise ValueError(f"{path} is not a table")
         typecode, size = chr(data[0]), int(data[1:21])
         keys = data[21:21 + size].decode("utf-8").split("\n") if size else []
         values = array.array(typecode)
