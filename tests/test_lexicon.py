@@ -60,7 +60,7 @@ def test_the_tables_are_stored_once_and_read_back(tmp_path: Path, monkeypatch: p
     first = lexicon._table("demo", "1.0", "q", build)
     second = lexicon._table("demo", "1.0", "q", build)
     assert built == [1] and list(first.items()) == list(second.items()) == [("a", 1), ("b", 2)]
-    assert [p.name for p in (tmp_path / "lexicon").iterdir()] == ["demo-1.0-v1.bin"]
+    assert [p.name for p in (tmp_path / "lexicon").iterdir()] == ["demo-1.0-v2.bin"]
 
 
 @settings(max_examples=200, deadline=None)
@@ -80,5 +80,5 @@ def test_any_damaged_table_file_is_refused_with_a_value_error(tmp_path_factory: 
 def test_a_damaged_stored_table_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MTQC_CACHE_DIR", str(tmp_path))
     lexicon._table("demo", "1.0", "q", lambda: [("a", 1)])
-    (tmp_path / "lexicon" / "demo-1.0-v1.bin").write_bytes(b"")
+    (tmp_path / "lexicon" / "demo-1.0-v2.bin").write_bytes(b"")
     assert list(lexicon._table("demo", "1.0", "q", lambda: [("a", 1)]).items()) == [("a", 1)]
