@@ -83,7 +83,7 @@ class SortedTable:
         except KeyError:
             encoded = key.encode("utf-8", "surrogatepass")
             lo = max(0, bisect.bisect_right(self._index, encoded) - 1) * _BLOCK
-            i = bisect.bisect_left(self._keys, encoded, lo, min(lo + _BLOCK, len(self._keys)))  # type: ignore[call-overload]
+            i = bisect.bisect_left(self._keys, encoded, lo, min(lo + _BLOCK, len(self._keys)))
             found = self._values[i] if i < len(self._keys) and self._keys[i] == encoded else None
             if len(self._memo) >= _MEMO_LIMIT:
                 self._memo.clear()
