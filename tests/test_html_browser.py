@@ -369,15 +369,21 @@ INDEX_ARTICLES = {
 }
 
 
-def test_index_sorts_and_links_recurring_problems(checker: Checker, tmp_path: Path, watched: Watched) -> None:
+def _batch(checker: Checker, tmp_path: Path, articles: dict[str, str]) -> Any:
     folder = tmp_path / "in"
     folder.mkdir()
-    for name, text in INDEX_ARTICLES.items():
+    for name, text in articles.items():
         (folder / name).write_text(text, encoding="utf-8")
     with ArchiveBatch(FolderSource(folder), tmp_path / "out") as batch:
         batch.prepare()
         result = batch.run(InlineExecutor(checker))
     assert not result.failures
+    return result
+
+
+def test_index_sorts_and_links_recurring_problems(checker: Checker, tmp_path: Path, watched: Watched) -> None:
+    result = _batch(checker, tmp_path, INDEX_ARTICLES)
+    folder = tmp_path / "in"  # where `_batch` put the articles
     page = watched.page
     page.goto(result.index_path.as_uri())
     scores = [float(r) for r in page.locator("#articles tbody tr").evaluate_all("rs => rs.map(r => r.dataset.score)")]
@@ -617,16 +623,6 @@ RANKED_ARTICLES = {
 }
 
 
-def _batch(checker: Checker, tmp_path: Path, articles: dict[str, str]) -> Any:
-    folder = tmp_path / "in"
-    folder.mkdir()
-    for name, text in articles.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    with ArchiveBatch(FolderSource(folder), tmp_path / "out") as batch:
-        batch.prepare()
-        result = batch.run(InlineExecutor(checker))
-    assert not result.failures
-    return result
 
 
 def _rows(page: Any, attribute: str) -> list[str]:

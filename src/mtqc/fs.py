@@ -88,14 +88,19 @@ def _write_temp(target: Path, content: str | Iterable[str], durable: bool = True
 
 
 def _fsync_dir(folder: Path) -> None:
+    _fsync_quietly(folder)  # some file systems cannot sync a directory; the rename is still atomic
+
+
+def _fsync_quietly(path: Path) -> None:
+    """fsync a file or folder by path; a failure to open or sync it is ignored (best effort)."""
     try:
-        fd = os.open(folder, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return
     try:
         os.fsync(fd)
     except OSError:
-        pass  # some file systems cannot sync a directory; the rename is still atomic
+        pass
     finally:
         os.close(fd)
 
@@ -194,19 +199,8 @@ def sync_files(paths: Iterable[Path]) -> None:
     if hasattr(os, "sync"):
         os.sync()
         return
-    for path in paths:  # pragma: no cover - platforms without sync (Windows)
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
-    for folder in folders:  # pragma: no cover
-        _fsync_dir(folder)
+    for path in [*paths, *folders]:  # pragma: no cover - platforms without sync (Windows)
+        _fsync_quietly(path)
 
 
 def write_atomic(path: Path, content: str) -> Path:

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from ..fs import write_atomic
 from ..results import SEVERITY_WORDS, ArticleReport, Flag, SentenceResult
-from .index import NOT_HEADLINE_KINDS, Tally, build_index_view, headline_of
+from .index import Tally, build_index_view, headline_of
 from .notices import notices_summary
 
 # severity by shape as well as by colour (WCAG 1.4.1): circle, triangle, square
@@ -213,7 +213,7 @@ def render_html(report: ArticleReport, report_id: str | None = None, index_href:
         csp=Markup(content_security_policy(script)), script=Markup(script), data_json=json_for_script(data),
         nflags=len(flags), filter_values=values, has_probability=any(f.probability is not None for f in flags),
         review_name=data["review_name"], llm_notes=llm_notes(report), index_href=index_href,
-        headline=headline_of(report.metadata, ((s.text, s.paragraph) for s in report.sentences if s.kind not in NOT_HEADLINE_KINDS)) or report.source, notices_summary=notices_summary(report),
+        headline=headline_of(report.metadata, ((s.text, s.paragraph, s.kind) for s in report.sentences)) or report.source, notices_summary=notices_summary(report),
         first_flag=first_flag, icons=SEVERITY_ICONS,
     )
 

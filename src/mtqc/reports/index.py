@@ -66,17 +66,17 @@ def _cut(text: str, limit: int) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "\u2026"
 
 
-def headline_of(metadata: Mapping[str, Any], sentences: Iterable[tuple[Any, Any]]) -> str | None:
+def headline_of(metadata: Mapping[str, Any], sentences: Iterable[tuple[Any, Any, Any]]) -> str | None:
     """The article's headline: its title metadata; else its first paragraph when that is one line
     without a full stop (a headline); else the start of its first sentence. `sentences` are
-    (text, paragraph) pairs, datelines left out."""
+    (text, paragraph, kind) triples; datelines, labels and boilerplate are passed over."""
     title = metadata.get("title")
     if isinstance(title, str) and title.strip():
         return _cut(" ".join(title.split()), MAX_HEADLINE)
     lead: list[str] = []
     first: Any = None
-    for text, paragraph in sentences:
-        if not isinstance(text, str):
+    for text, paragraph, kind in sentences:
+        if not isinstance(text, str) or kind in NOT_HEADLINE_KINDS:
             continue
         if lead and (first is None or paragraph != first):
             break
@@ -146,10 +146,8 @@ def summary_row_extras_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
         "by_type": dict(sorted(((data.get("counts") or {}).get("by_type") or {}).items())),
         "flagged_phrases": list(phrases.values()),
         "suppressed": len(data.get("suppressed") or []),
-        "headline": headline_of(data.get("metadata") or {}, ((s.get("text"), s.get("paragraph"))
-                                                             for s in data.get("sentences") or []
-                                                             if isinstance(s, dict)
-                                                             and s.get("kind") not in NOT_HEADLINE_KINDS)),
+        "headline": headline_of(data.get("metadata") or {}, ((s.get("text"), s.get("paragraph"), s.get("kind"))
+                                                             for s in data.get("sentences") or [] if isinstance(s, dict))),
         "to_fix": to_fix,
         "to_check": to_check,
         "expected_wrong": None if expected is None else round(expected, 2),
